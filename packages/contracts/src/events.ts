@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { FileFormat, FileStatus, SheetMetadata } from './files';
+import { Failure, ResourceId, Timestamp } from './ids';
+import { Cell, CellOutput, CellStatus } from './notebook';
+
+/**
+ * Chat events: everything that happens to a chat, in order.
+ *
+ * `id` increases by one per chat, with no gaps: a client that has seen event N and asks for
+ * events after N misses nothing. Events are published by the workers and fanned out to every
+ * gateway replica through Redis.
+ */
+function chatEvent<const T extends string, D extends z.ZodType>(type: T, data: D) {
+  return z.object({
+    /** Per-chat sequence number, from 1. */
+    id: z.number().int().positive(),
+    chatId: ResourceId,
+    /** The message the event is about; null for events about the chat as a whole. */
+    messageId: ResourceId.nullable(),
+    type: z.literal(type),
+    at: Timestamp,
+    data,
+  });
+}
+
+/** The message was stored and queued. */
+export const MessageAcceptedEvent = chatEvent(
+  'message.accepted',
+  z.object({ seq: z.number().int().positive(), content: z.string(), fileIds: z.array(ResourceId) }),
+);
+
+/** A file attached to the message has been inspected (or could not be). */
+export const FileIngestedEvent = chatEvent(
+  'file.ingested',
+  z.object({
+    fileId: ResourceId,
+    name: z.string(),
+    format: FileFormat,
+    status: FileStatus,
+    sheets: z.array(SheetMetadata),
+    failure: Failure.nullable(),
+  }),
+);
+
+/** A piece of the model's output as it streams (text or partial tool input). */
+export const CodegenDeltaEvent = chatEvent('codegen.delta', z.object({ text: z.string() }));
+
+/** A notebook cell was written. */
+export const CellCreatedEvent = chatEvent('cell.created', z.object({ cell: Cell }));
+
+export const CellStartedEvent = chatEvent('cell.started', z.object({ cellId: ResourceId }));
+
+/** One nbformat output of a running cell, as soon as the kernel sends it. */
+export const CellOutputEvent = chatEvent(
+  'cell.output',
+  z.object({ cellId: ResourceId, output: CellOutput }),
+);
+
+export const CellCompletedEvent = chatEvent(
+  'cell.completed',
+  z.object({
+    cellId: ResourceId,
+    status: CellStatus,
+    executionCount: z.number().int().nullable(),
+    durationMs: z.number().nonnegative(),
+  }),
+);
+
+export const MessageCompletedEvent = chatEvent(
+  'message.completed',
+  z.object({ cellCount: z.number().int().nonnegative() }),
+);
+
+export const MessageFailedEvent = chatEvent('message.failed', z.object({ error: Failure }));
+
+export const ChatEvent = z.discriminatedUnion('type', [
+  MessageAcceptedEvent,
+  FileIngestedEvent,
+  CodegenDeltaEvent,
+  CellCreatedEvent,
+  CellStartedEvent,
+  CellOutputEvent,
+  CellCompletedEvent,
+  MessageCompletedEvent,
+  MessageFailedEvent,
+]);
+export type ChatEvent = z.infer<typeof ChatEvent>;
+export type ChatEventType = ChatEvent['type'];
+
+/** The event of one type. */
+export type ChatEventOf<T extends ChatEventType> = Extract<ChatEvent, { type: T }>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** An event as a publisher hands it over: the event log assigns `id` and `at`. */
+export type ChatEventInput = DistributiveOmit<ChatEvent, 'id' | 'at'>;
+
+/** Narrows an event to one type. */
+export function isChatEventOfType<T extends ChatEventType>(event: ChatEvent, type: T): event is ChatEventOf<T> {
+  return event.type === type;
+}

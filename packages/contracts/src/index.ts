@@ -1,0 +1,52 @@
+export { Failure, ResourceId, Timestamp } from './ids';
+export { FileFormat, FileMetadata, FileResource, FileStatus, SheetMetadata } from './files';
+export {
+  Cell,
+  CellDraft,
+  CellKind,
+  CellOutput,
+  CellStatus,
+  DisplayDataOutput,
+  ErrorOutput,
+  ExecuteResultOutput,
+  MimeBundle,
+  StreamOutput,
+} from './notebook';
+export {
+  ChatResource,
+  CreateChatBody,
+  CreateMessageBody,
+  MessageResource,
+  MessageStatus,
+  TERMINAL_MESSAGE_STATUSES,
+} from './chats';
+export {
+  CellCompletedEvent,
+  CellCreatedEvent,
+  CellOutputEvent,
+  CellStartedEvent,
+  ChatEvent,
+  CodegenDeltaEvent,
+  FileIngestedEvent,
+  MessageAcceptedEvent,
+  MessageCompletedEvent,
+  MessageFailedEvent,
+  isChatEventOfType,
+} from './events';
+export type { ChatEventInput, ChatEventOf, ChatEventType } from './events';
+export { ErrorBody } from './errors';
+export {
+  ClientFrame,
+  ErrorFrame,
+  EventFrame,
+  PingFrame,
+  PongFrame,
+  ServerFrame,
+  SubscribeFrame,
+  SubscribedFrame,
+  UnsubscribeFrame,
+  UnsubscribedFrame,
+  WS_PROTOCOL_VERSION,
+  parseClientFrame,
+} from './ws';
+export type { FrameParseResult } from './ws';

@@ -1,0 +1,13 @@
+export { ErrorCode } from './error-code';
+export { AssayError, isAssayError } from './assay-error';
+export type { AssayErrorOptions } from './assay-error';
+export {
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitError,
+  UnauthorizedError,
+  UnavailableError,
+  UnprocessableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './http-errors';
