@@ -1,1 +1,4 @@
-export {};
+export { ChatEventLog } from './chat-event-log';
+export type { ChatEventLogOptions } from './chat-event-log';
+export { ChatEventSubscriber } from './chat-event-subscriber';
+export type { ChatEventFeed, ChatEventSubscriberOptions } from './chat-event-subscriber';

@@ -1,1 +1,2 @@
-export {};
+export { MessagePipeline } from './message-pipeline';
+export type { MessagePipelineOptions } from './message-pipeline';

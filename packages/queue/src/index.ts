@@ -1,1 +1,6 @@
-export {};
+export { CodegenJob, ExecuteJob, IngestJob, QUEUE_CATALOG, QueueName } from './catalog';
+export type { JobPayload } from './catalog';
+export { JobQueues } from './job-queues';
+export type { JobQueuesOptions } from './job-queues';
+export { WorkerRegistry } from './worker-registry';
+export type { JobContext, JobProcessor, RegisterOptions, WorkerRegistryOptions } from './worker-registry';

@@ -1,0 +1,46 @@
+import type { CellOutput, CellStatus } from '@assay/contracts';
+import type { Cell, Prisma, PrismaClient } from '../generated/prisma/client.js';
+
+/** Notebook cells of one tenant's chats. */
+export class CellRepository {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly tenantId: string,
+  ) {}
+
+  listForMessage(messageId: string): Promise<Cell[]> {
+    return this.prisma.cell.findMany({ where: { tenantId: this.tenantId, messageId }, orderBy: { position: 'asc' } });
+  }
+
+  markRunning(id: string): Promise<Cell> {
+    return this.prisma.cell.update({
+      where: { id, tenantId: this.tenantId },
+      data: { status: 'running', startedAt: new Date(), completedAt: null, outputs: [] },
+    });
+  }
+
+  complete(
+    id: string,
+    result: { status: Extract<CellStatus, 'ok' | 'error'>; executionCount: number | null; outputs: readonly CellOutput[] },
+  ): Promise<Cell> {
+    return this.prisma.cell.update({
+      where: { id, tenantId: this.tenantId },
+      data: {
+        status: result.status,
+        executionCount: result.executionCount,
+        // CellOutput types MIME values as `unknown`; they are JSON from the kernel, validated on read.
+        outputs: result.outputs as unknown as Prisma.InputJsonArray,
+        completedAt: new Date(),
+      },
+    });
+  }
+
+  /** Marks cells that will not run because an earlier cell of the same run failed. */
+  async cancel(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.prisma.cell.updateMany({
+      where: { id: { in: [...ids] }, tenantId: this.tenantId },
+      data: { status: 'cancelled' },
+    });
+  }
+}

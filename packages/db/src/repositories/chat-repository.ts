@@ -1,0 +1,43 @@
+import { NotFoundError } from '@assay/errors';
+import type { Chat, PrismaClient } from '../generated/prisma/client.js';
+import type { MessageRowWithRelations } from '../mappers';
+import { assertResourceId } from './ids';
+
+/** A chat with its messages, their attachments and cells: everything a notebook view needs. */
+export type ChatWithNotebook = Chat & { messages: MessageRowWithRelations[] };
+
+/** Chats of one tenant. */
+export class ChatRepository {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly tenantId: string,
+  ) {}
+
+  create(input: { title?: string | undefined }): Promise<Chat> {
+    return this.prisma.chat.create({ data: { tenantId: this.tenantId, title: input.title ?? null } });
+  }
+
+  /** @throws NotFoundError when the chat does not exist for this tenant */
+  async get(id: string): Promise<Chat> {
+    assertResourceId('Chat', id);
+    const chat = await this.prisma.chat.findFirst({ where: { id, tenantId: this.tenantId } });
+    if (!chat) throw new NotFoundError('Chat', id);
+    return chat;
+  }
+
+  /** @throws NotFoundError when the chat does not exist for this tenant */
+  async getNotebook(id: string): Promise<ChatWithNotebook> {
+    assertResourceId('Chat', id);
+    const chat = await this.prisma.chat.findFirst({
+      where: { id, tenantId: this.tenantId },
+      include: {
+        messages: {
+          orderBy: { seq: 'asc' },
+          include: { files: { orderBy: { position: 'asc' } }, cells: { orderBy: { position: 'asc' } } },
+        },
+      },
+    });
+    if (!chat) throw new NotFoundError('Chat', id);
+    return chat;
+  }
+}

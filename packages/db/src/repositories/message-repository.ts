@@ -1,0 +1,151 @@
+import type { CellDraft, Failure, MessageStatus } from '@assay/contracts';
+import { NotFoundError } from '@assay/errors';
+import type { Cell, File, Message, MessageFile, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { assertResourceId } from './ids';
+
+/** A message with its attached files (in attachment order). */
+export type MessageWithFiles = Message & { files: Array<MessageFile & { file: File }> };
+
+/** A message with its cells (in notebook order). */
+export type MessageWithCells = Message & { cells: Cell[] };
+
+const WITH_FILES = { files: { orderBy: { position: 'asc' }, include: { file: true } } } as const;
+
+/** Messages of one tenant's chats. */
+export class MessageRepository {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly tenantId: string,
+  ) {}
+
+  /**
+   * Stores a message at the end of its chat. The chat row is locked while the sequence number
+   * is taken, so concurrent posts to one chat get consecutive numbers.
+   *
+   * @throws NotFoundError when the chat does not exist for this tenant
+   */
+  async create(chatId: string, input: { content: string; fileIds: readonly string[] }): Promise<MessageWithFiles> {
+    assertResourceId('Chat', chatId);
+    return this.prisma.$transaction(async (tx) => {
+      await lockChat(tx, this.tenantId, chatId);
+      const last = await tx.message.findFirst({ where: { chatId }, orderBy: { seq: 'desc' }, select: { seq: true } });
+      return tx.message.create({
+        data: {
+          tenantId: this.tenantId,
+          chatId,
+          seq: (last?.seq ?? 0) + 1,
+          content: input.content,
+          files: { create: input.fileIds.map((fileId, position) => ({ fileId, position })) },
+        },
+        include: WITH_FILES,
+      });
+    });
+  }
+
+  /** @throws NotFoundError when the message does not exist for this tenant */
+  async get(id: string): Promise<MessageWithFiles> {
+    assertResourceId('Message', id);
+    const message = await this.prisma.message.findFirst({ where: { id, tenantId: this.tenantId }, include: WITH_FILES });
+    if (!message) throw new NotFoundError('Message', id);
+    return message;
+  }
+
+  /** The chat's oldest message that has not completed or failed, if any. */
+  firstUnfinished(chatId: string): Promise<MessageWithFiles | null> {
+    return this.prisma.message.findFirst({
+      where: { tenantId: this.tenantId, chatId, status: { notIn: ['completed', 'failed'] } },
+      orderBy: { seq: 'asc' },
+      include: WITH_FILES,
+    });
+  }
+
+  /** Messages of the chat that have not finished yet. */
+  countUnfinished(chatId: string): Promise<number> {
+    return this.prisma.message.count({
+      where: { tenantId: this.tenantId, chatId, status: { notIn: ['completed', 'failed'] } },
+    });
+  }
+
+  /** Earlier messages of the chat (seq below `beforeSeq`) with their cells, oldest first. */
+  listBefore(chatId: string, beforeSeq: number): Promise<MessageWithCells[]> {
+    return this.prisma.message.findMany({
+      where: { tenantId: this.tenantId, chatId, seq: { lt: beforeSeq } },
+      orderBy: { seq: 'asc' },
+      include: { cells: { orderBy: { position: 'asc' } } },
+    });
+  }
+
+  /**
+   * Stores the cells a codegen provider wrote and moves the message from `generating` to
+   * `executing`, in one transaction. Cells left by an earlier, interrupted attempt are replaced,
+   * so a retried codegen job never duplicates cells. Code cells start `queued`, markdown `idle`.
+   *
+   * @returns the new cells in notebook order, or null when the message is no longer generating
+   */
+  finishGeneration(
+    chatId: string,
+    messageId: string,
+    drafts: readonly CellDraft[],
+    provider: string,
+  ): Promise<Cell[] | null> {
+    return this.prisma.$transaction(async (tx) => {
+      await lockChat(tx, this.tenantId, chatId);
+      const moved = await tx.message.updateMany({
+        where: { id: messageId, chatId, tenantId: this.tenantId, status: 'generating' },
+        data: { status: 'executing', provider },
+      });
+      if (moved.count === 0) return null;
+      await tx.cell.deleteMany({ where: { messageId, tenantId: this.tenantId } });
+      const last = await tx.cell.findFirst({ where: { chatId }, orderBy: { position: 'desc' }, select: { position: true } });
+      const first = (last?.position ?? 0) + 1;
+      const cells = await tx.cell.createManyAndReturn({
+        data: drafts.map((draft, index) => ({
+          tenantId: this.tenantId,
+          chatId,
+          messageId,
+          position: first + index,
+          kind: draft.kind,
+          source: draft.source,
+          status: draft.kind === 'code' ? 'queued' : 'idle',
+        })),
+      });
+      return cells.sort((a, b) => a.position - b.position);
+    });
+  }
+
+  /**
+   * Moves a message to `to` only if it is in one of the `from` statuses. Returns false when it
+   * was not (another process moved it first), which makes every stage change happen once.
+   */
+  async transition(
+    id: string,
+    from: readonly MessageStatus[],
+    to: MessageStatus,
+    extra: { provider?: string; failure?: Failure } = {},
+  ): Promise<boolean> {
+    const now = new Date();
+    const data: Prisma.MessageUpdateManyMutationInput = { status: to };
+    if (to === 'generating') data.startedAt = now;
+    if (to === 'completed' || to === 'failed') data.completedAt = now;
+    if (extra.provider !== undefined) data.provider = extra.provider;
+    if (extra.failure !== undefined) {
+      data.failureCode = extra.failure.code;
+      data.failureReason = extra.failure.message;
+    }
+    const { count } = await this.prisma.message.updateMany({
+      where: { id, tenantId: this.tenantId, status: { in: [...from] } },
+      data,
+    });
+    return count === 1;
+  }
+}
+
+/**
+ * Takes the chat's row lock for the rest of the transaction.
+ * @throws NotFoundError when the chat does not exist for this tenant
+ */
+export async function lockChat(tx: Prisma.TransactionClient, tenantId: string, chatId: string): Promise<void> {
+  const rows = await tx.$queryRaw<Array<{ id: string }>>`
+    SELECT id FROM "Chat" WHERE id = ${chatId}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
+  if (rows.length === 0) throw new NotFoundError('Chat', chatId);
+}

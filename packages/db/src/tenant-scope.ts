@@ -1,0 +1,31 @@
+import type { PrismaClient } from './generated/prisma/client.js';
+import { CellRepository } from './repositories/cell-repository';
+import { ChatRepository } from './repositories/chat-repository';
+import { FileRepository } from './repositories/file-repository';
+import { MessageRepository } from './repositories/message-repository';
+
+/**
+ * The only way application code reads or writes tenant data: every query made through a scope
+ * is filtered by its tenant, so a route or a worker cannot forget to. Another tenant's row is
+ * indistinguishable from a missing one (NotFoundError).
+ *
+ * @example
+ * const scope = new TenantScope(prisma, principal.tenantId);
+ * const chat = await scope.chats.get(req.params.id);
+ */
+export class TenantScope {
+  readonly files: FileRepository;
+  readonly chats: ChatRepository;
+  readonly messages: MessageRepository;
+  readonly cells: CellRepository;
+
+  constructor(
+    readonly prisma: PrismaClient,
+    readonly tenantId: string,
+  ) {
+    this.files = new FileRepository(prisma, tenantId);
+    this.chats = new ChatRepository(prisma, tenantId);
+    this.messages = new MessageRepository(prisma, tenantId);
+    this.cells = new CellRepository(prisma, tenantId);
+  }
+}

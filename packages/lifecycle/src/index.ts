@@ -1,0 +1,3 @@
+export { installShutdownHandler } from './shutdown';
+export type { ShutdownOptions, ShutdownStep } from './shutdown';
+export { runService } from './run-service';

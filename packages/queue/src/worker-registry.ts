@@ -1,0 +1,119 @@
+import { isAssayError } from '@assay/errors';
+import type { Logger } from '@assay/logger';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { z } from 'zod';
+import { QUEUE_CATALOG, type JobPayload, type QueueName } from './catalog';
+import { bullConnection } from './redis-connection';
+
+/** What a processor gets besides its payload. */
+export interface JobContext {
+  job: Job;
+  /** A logger carrying the job id, the queue and the payload's ids. */
+  logger: Logger;
+  /**
+   * True when a thrown error will not be retried: the processor should record the failure
+   * (e.g. fail the message) instead of throwing.
+   */
+  isFinalAttempt: boolean;
+}
+
+/** Handles one job. Throwing a retryable error retries the job (see the queue's attempts). */
+export type JobProcessor<Q extends QueueName> = (payload: JobPayload<Q>, context: JobContext) => Promise<void>;
+
+/** Per-worker settings. */
+export interface RegisterOptions {
+  /**
+   * Jobs processed at the same time by this process.
+   * @defaultValue 1
+   */
+  concurrency?: number;
+  /**
+   * How long a job's lock lasts without renewal; a worker that stops renewing (crash) loses
+   * the job to another worker after this.
+   * @defaultValue 30_000
+   */
+  lockDurationMs?: number;
+}
+
+/** Options of {@link WorkerRegistry}. */
+export interface WorkerRegistryOptions {
+  redisUrl: string;
+  /** Prefix of every queue key in Redis (ASSAY_KEY_PREFIX). */
+  prefix: string;
+  logger: Logger;
+}
+
+/**
+ * Creates and owns every BullMQ worker of a process, so they share one way of validating
+ * payloads, logging and shutting down.
+ *
+ * - A payload that fails its schema fails the job at once (UnrecoverableError), never retried.
+ * - An AssayError marked not retryable is not retried either.
+ * - `close()` lets running jobs finish, then disconnects.
+ */
+export class WorkerRegistry {
+  private readonly workers: Worker[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: WorkerRegistryOptions) {}
+
+  register<Q extends QueueName>(queueName: Q, processor: JobProcessor<Q>, options: RegisterOptions = {}): Worker {
+    const schema: z.ZodType = QUEUE_CATALOG[queueName].schema;
+    const baseLogger = this.options.logger.child({ queue: queueName });
+
+    const worker = new Worker(
+      queueName,
+      async (job: Job) => {
+        const parsed = schema.safeParse(job.data);
+        if (!parsed.success) {
+          baseLogger.error({ jobId: job.id, issues: parsed.error.issues }, 'invalid job payload');
+          throw new UnrecoverableError(`Invalid ${queueName} payload: ${z.prettifyError(parsed.error)}`);
+        }
+        const payload = parsed.data as JobPayload<Q>;
+        const logger = baseLogger.child({ jobId: job.id, ...idsOf(payload) });
+        const attempts = job.opts.attempts ?? 1;
+        const isFinalAttempt = job.attemptsMade + 1 >= attempts;
+        const started = performance.now();
+        try {
+          await processor(payload, { job, logger, isFinalAttempt });
+          logger.info({ durationMs: Math.round(performance.now() - started) }, 'job completed');
+        } catch (error) {
+          logger.error({ err: error, attempt: job.attemptsMade + 1, attempts }, 'job failed');
+          if (isAssayError(error) && !error.retryable) throw new UnrecoverableError(`${error.code}: ${error.message}`);
+          throw error;
+        }
+      },
+      {
+        connection: bullConnection(this.options.redisUrl),
+        prefix: this.options.prefix,
+        concurrency: options.concurrency ?? 1,
+        lockDuration: options.lockDurationMs ?? 30_000,
+      },
+    );
+    worker.on('error', (error) => baseLogger.error({ err: error }, 'worker error'));
+    worker.on('stalled', (jobId) => baseLogger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /** Waits for the workers to connect to Redis (useful before reporting readiness). */
+  async waitUntilReady(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
+  }
+
+  /** Stops taking jobs, lets running ones finish, disconnects. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= Promise.all(this.workers.map((worker) => worker.close())).then(() => undefined);
+    return this.closing;
+  }
+}
+
+/** The ids of a payload worth putting on every log line of its job. */
+function idsOf(payload: object): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const key of ['tenantId', 'chatId', 'messageId', 'fileId'] as const) {
+    const value = (payload as Record<string, unknown>)[key];
+    if (typeof value === 'string') ids[key] = value;
+  }
+  return ids;
+}
