@@ -1,1 +1,14 @@
-export {};
+export { DEFAULT_CELL_TIMEOUT_MS } from './consts';
+export { Execution, ExecutionError, Result } from './execution';
+export type { ExecutionInit, Logs } from './execution';
+export { LocalSandboxBackend } from './local/local-sandbox-backend';
+export type { LocalSandboxBackendOptions } from './local/local-sandbox-backend';
+export type {
+  CreateSandboxOptions,
+  KernelExit,
+  ReadOnlyBind,
+  RunCodeOptions,
+  Sandbox,
+  SandboxBackend,
+  SandboxEvents,
+} from './types';

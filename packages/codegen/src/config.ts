@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import {
+  DEFAULT_ANTHROPIC_MAX_RETRIES,
+  DEFAULT_ANTHROPIC_MAX_TOKENS,
+  DEFAULT_ANTHROPIC_MODEL,
+  DEFAULT_ANTHROPIC_TIMEOUT_MS,
+} from './consts';
+
+/*
+ * The objects are strict so that a misspelt or unsupported setting fails at startup instead of
+ * being ignored. Sampling settings (`temperature`, `top_p`, `top_k`) are deliberately absent: the
+ * Messages API version this SDK speaks (2026-10-21) rejects them for every model.
+ */
+
+/** Claude through the Anthropic Messages API. */
+export const AnthropicCodegenConfig = z.strictObject({
+  provider: z.literal('anthropic'),
+  apiKey: z.string().min(1, { error: 'apiKey must not be empty; leave the provider "offline" when there is no key' }),
+  /** Model id. */
+  model: z.string().min(1).default(DEFAULT_ANTHROPIC_MODEL),
+  /** Output token budget per generation, thinking included. */
+  maxTokens: z.number().int().positive().max(128_000).default(DEFAULT_ANTHROPIC_MAX_TOKENS),
+  /** API base URL, e.g. a proxy. */
+  baseURL: z.url({ protocol: /^https?$/ }).optional(),
+  /** SDK retries on 408/409/429/5xx and connection errors. */
+  maxRetries: z.number().int().min(0).max(10).default(DEFAULT_ANTHROPIC_MAX_RETRIES),
+  /** Time allowed for one request, in milliseconds. */
+  timeoutMs: z.number().int().positive().default(DEFAULT_ANTHROPIC_TIMEOUT_MS),
+  /** `auto` (works with every current model) or `forced` (models that accept forced tool choice). */
+  toolChoice: z.enum(['auto', 'forced']).default('auto'),
+});
+export type AnthropicCodegenConfig = z.input<typeof AnthropicCodegenConfig>;
+
+/** The deterministic overview notebook; no model, no key. */
+export const OfflineCodegenConfig = z.strictObject({ provider: z.literal('offline') });
+export type OfflineCodegenConfig = z.input<typeof OfflineCodegenConfig>;
+
+/** Cells replayed from the message text (JSON), for tests and replays. */
+export const ScriptedCodegenConfig = z.strictObject({ provider: z.literal('scripted') });
+export type ScriptedCodegenConfig = z.input<typeof ScriptedCodegenConfig>;
+
+/**
+ * Which provider writes notebooks, and its settings. The type is the schema's input: fields with
+ * a default may be left out; `createCodegenProvider` fills them in.
+ */
+export const CodegenConfig = z.discriminatedUnion('provider', [
+  AnthropicCodegenConfig,
+  OfflineCodegenConfig,
+  ScriptedCodegenConfig,
+]);
+export type CodegenConfig = z.input<typeof CodegenConfig>;
+
+/**
+ * The configuration to use when the deployment only says whether it has an Anthropic API key:
+ * `anthropic` with default settings when there is a key, `offline` otherwise.
+ */
+export function defaultCodegenConfig(anthropicApiKey: string | undefined): CodegenConfig {
+  return anthropicApiKey !== undefined && anthropicApiKey.trim().length > 0
+    ? { provider: 'anthropic', apiKey: anthropicApiKey.trim() }
+    : { provider: 'offline' };
+}

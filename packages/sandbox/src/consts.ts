@@ -1,0 +1,29 @@
+/** Wall-clock limit of one cell when `runCode` is given no `timeoutMs` (1 minute, as E2B). */
+export const DEFAULT_CELL_TIMEOUT_MS = 60_000;
+
+/** How long an interrupted cell may take to stop before its kernel is restarted. */
+export const DEFAULT_INTERRUPT_GRACE_MS = 5_000;
+
+/** How long a kernel may take to answer its first kernel_info_request after spawn. */
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
+
+/** How long a kernel may take to exit after shutdown_request before it is killed. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 1_000;
+
+/** Address-space limit of a kernel (2 GiB): a larger allocation raises MemoryError in the cell. */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024 ** 3;
+
+/** Size of the kernel's private /tmp (tmpfs pages are not counted by the address-space limit). */
+export const DEFAULT_TMP_SIZE_BYTES = 512 * 1024 ** 2;
+
+/** Open file descriptors a kernel may hold. */
+export const DEFAULT_OPEN_FILES_LIMIT = 256;
+
+/** Where the workspace directory appears inside the sandbox. */
+export const SANDBOX_WORKSPACE_PATH = '/mnt/data';
+
+/** Where the per-kernel socket directory appears inside the sandbox. */
+export const SANDBOX_KERNEL_DIR = '/run/kernel';
+
+/** Longest unix socket path the kernel can bind (sun_path is 108 bytes with its NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;

@@ -1,0 +1,114 @@
+import type { CellOutput } from '@assay/contracts';
+import type { Logger } from '@assay/logger';
+import type { Execution } from './execution';
+
+/** Options of one {@link Sandbox.runCode} call. */
+export interface RunCodeOptions {
+  /**
+   * Wall-clock limit of the cell in milliseconds. When it passes, the cell is interrupted and the
+   * execution ends with a `TimeoutError`; a kernel that does not stop is restarted.
+   * @defaultValue 60_000 ({@link DEFAULT_CELL_TIMEOUT_MS})
+   */
+  timeoutMs?: number;
+  /** Called with each nbformat output as it arrives (stream chunks unmerged), in order. */
+  onOutput?: (output: CellOutput) => void;
+  /** Called with each chunk the cell writes to stdout, in order. */
+  onStdout?: (text: string) => void;
+  /** Called with each chunk the cell writes to stderr (warnings included), in order. */
+  onStderr?: (text: string) => void;
+}
+
+/** How a kernel ended on its own (not through `restart()` or `close()`). */
+export interface KernelExit {
+  /** Exit status of the kernel process, null when a signal ended it. */
+  exitCode: number | null;
+  /** Signal that ended it (`SIGKILL` usually means the OOM killer), null when it exited. */
+  signal: NodeJS.Signals | null;
+  /**
+   * True when a cell was running: that `runCode` ends with a `KernelDied` error and the sandbox
+   * starts a fresh kernel by itself. When false, the sandbox stays without a kernel
+   * (`isAlive` false) until `restart()`.
+   */
+  duringExecution: boolean;
+}
+
+/** Events of a {@link Sandbox}, with their listener signatures. */
+export interface SandboxEvents {
+  /** The kernel ended without being asked to (crash, `os._exit`, killed). */
+  exit: (exit: KernelExit) => void;
+}
+
+/**
+ * One stateful Python kernel in a sandbox, with a workspace directory at /mnt/data.
+ *
+ * Runs are serialised: a `runCode` called while another runs waits for it. A failure inside the
+ * cell (exception, timeout, dead kernel) is data in the returned {@link Execution}; only
+ * infrastructure failures are thrown (`AssayError` with code `SANDBOX_UNAVAILABLE` or
+ * `KERNEL_DIED`).
+ *
+ * @example
+ * const sandbox = await backend.create({ workspaceDir });
+ * try {
+ *   const execution = await sandbox.runCode('import pandas as pd\npd.read_csv("sales.csv").head()');
+ *   console.log(execution.results[0]?.html);
+ * } finally {
+ *   await sandbox.close();
+ * }
+ */
+export interface Sandbox {
+  /** Stable id of this sandbox (kept across restarts). */
+  readonly id: string;
+  /** True while a kernel is running and the sandbox is not closed. */
+  readonly isAlive: boolean;
+  /**
+   * Runs one cell and resolves when the kernel is done with it.
+   * @throws AssayError `SANDBOX_UNAVAILABLE` when the sandbox is closed or no kernel could be
+   * started, `KERNEL_DIED` when the kernel had died while idle (call `restart()`).
+   */
+  runCode(code: string, options?: RunCodeOptions): Promise<Execution>;
+  /** Interrupts the running cell (KeyboardInterrupt in Python); harmless when none runs. */
+  interrupt(): Promise<void>;
+  /**
+   * Replaces the kernel with a fresh one: variables and imports are gone, the workspace stays.
+   * A cell running at that moment ends with a `KernelRestarted` error.
+   */
+  restart(): Promise<void>;
+  /**
+   * Stops the kernel and removes what it left on the host (sockets, connection file). Idempotent;
+   * a cell running at that moment ends with a `SandboxClosed` error, later runs are refused.
+   */
+  close(): Promise<void>;
+  /** Subscribes to an event. */
+  on<E extends keyof SandboxEvents>(event: E, listener: SandboxEvents[E]): this;
+  /** Unsubscribes a listener added with `on`. */
+  off<E extends keyof SandboxEvents>(event: E, listener: SandboxEvents[E]): this;
+}
+
+/** A host path the kernel may read but not change. */
+export interface ReadOnlyBind {
+  /** Host file or directory (must exist, readable by the kernel's user). */
+  hostPath: string;
+  /** Absolute path inside the sandbox, under /mnt/ and outside /mnt/data (e.g. /mnt/inputs). */
+  sandboxPath: string;
+}
+
+/** Options of {@link SandboxBackend.create}. */
+export interface CreateSandboxOptions {
+  /** Host directory (must exist) mounted read-write at /mnt/data, the kernel's working directory. */
+  workspaceDir: string;
+  /** Host paths mounted read-only, e.g. uploaded files the code must not alter. @defaultValue none */
+  readOnlyBinds?: readonly ReadOnlyBind[];
+  /** @defaultValue a random UUID */
+  sandboxId?: string;
+  /** Logger for this sandbox (ids such as chatId belong on it as a child). @defaultValue the backend's */
+  logger?: Logger;
+}
+
+/** Starts sandboxes. Implemented by `LocalSandboxBackend`; Jupyter Server or E2B can follow. */
+export interface SandboxBackend {
+  /**
+   * Starts a kernel and resolves when it answers.
+   * @throws AssayError `SANDBOX_UNAVAILABLE` with what to install or change when it cannot start.
+   */
+  create(options: CreateSandboxOptions): Promise<Sandbox>;
+}
