@@ -62,3 +62,12 @@ export function isAssayError(error: unknown): error is AssayError {
     typeof (error as Partial<AssayError>).retryable === 'boolean'
   );
 }
+
+/**
+ * The `{ code, message }` to record for a failure a person will read (a failed message or
+ * file): an AssayError's own code and message, or `fallback` for anything unexpected, whose
+ * message is not meant for users.
+ */
+export function describeFailure(error: unknown, fallback: { code: ErrorCode; message: string }): { code: ErrorCode; message: string } {
+  return isAssayError(error) ? { code: error.code, message: error.message } : fallback;
+}

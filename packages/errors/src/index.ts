@@ -1,5 +1,5 @@
 export { ErrorCode } from './error-code';
-export { AssayError, isAssayError } from './assay-error';
+export { AssayError, describeFailure, isAssayError } from './assay-error';
 export type { AssayErrorOptions } from './assay-error';
 export {
   NotFoundError,

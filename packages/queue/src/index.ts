@@ -3,4 +3,4 @@ export type { JobPayload } from './catalog';
 export { JobQueues } from './job-queues';
 export type { JobQueuesOptions } from './job-queues';
 export { WorkerRegistry } from './worker-registry';
-export type { JobContext, JobProcessor, RegisterOptions, WorkerRegistryOptions } from './worker-registry';
+export type { FinalFailureHandler, JobContext, JobProcessor, RegisterOptions, WorkerRegistryOptions } from './worker-registry';

@@ -20,8 +20,17 @@ export interface JobContext {
 /** Handles one job. Throwing a retryable error retries the job (see the queue's attempts). */
 export type JobProcessor<Q extends QueueName> = (payload: JobPayload<Q>, context: JobContext) => Promise<void>;
 
+/**
+ * Called once when a job fails for good (its error is not retryable, or it was the last
+ * attempt), to record the failure where people see it (a failed message, a failed file), so
+ * that no work is left waiting forever.
+ */
+export type FinalFailureHandler<Q extends QueueName> = (payload: JobPayload<Q>, error: unknown, context: JobContext) => Promise<void>;
+
 /** Per-worker settings. */
-export interface RegisterOptions {
+export interface RegisterOptions<Q extends QueueName = QueueName> {
+  /** What to do when a job fails for good; see {@link FinalFailureHandler}. */
+  onFinalFailure?: FinalFailureHandler<Q>;
   /**
    * Jobs processed at the same time by this process.
    * @defaultValue 1
@@ -57,7 +66,7 @@ export class WorkerRegistry {
 
   constructor(private readonly options: WorkerRegistryOptions) {}
 
-  register<Q extends QueueName>(queueName: Q, processor: JobProcessor<Q>, options: RegisterOptions = {}): Worker {
+  register<Q extends QueueName>(queueName: Q, processor: JobProcessor<Q>, options: RegisterOptions<Q> = {}): Worker {
     const schema: z.ZodType = QUEUE_CATALOG[queueName].schema;
     const baseLogger = this.options.logger.child({ queue: queueName });
 
@@ -73,14 +82,21 @@ export class WorkerRegistry {
         const logger = baseLogger.child({ jobId: job.id, ...idsOf(payload) });
         const attempts = job.opts.attempts ?? 1;
         const isFinalAttempt = job.attemptsMade + 1 >= attempts;
+        const context: JobContext = { job, logger, isFinalAttempt };
         const started = performance.now();
         try {
-          await processor(payload, { job, logger, isFinalAttempt });
+          await processor(payload, context);
           logger.info({ durationMs: Math.round(performance.now() - started) }, 'job completed');
         } catch (error) {
-          logger.error({ err: error, attempt: job.attemptsMade + 1, attempts }, 'job failed');
-          if (isAssayError(error) && !error.retryable) throw new UnrecoverableError(`${error.code}: ${error.message}`);
-          throw error;
+          const retryable = !isAssayError(error) || error.retryable;
+          logger.error({ err: error, attempt: job.attemptsMade + 1, attempts, retryable }, 'job failed');
+          if (retryable && !isFinalAttempt) throw error;
+          if (options.onFinalFailure) {
+            await options.onFinalFailure(payload, error, context).catch((handlerError: unknown) => {
+              logger.error({ err: handlerError }, 'could not record the final failure of a job');
+            });
+          }
+          throw new UnrecoverableError(isAssayError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
         }
       },
       {

@@ -1,1 +1,57 @@
-export {};
+import { createCodegenProvider, defaultCodegenConfig, type CodegenConfig } from '@assay/codegen';
+import { createPrismaClient } from '@assay/db';
+import { ChatEventLog } from '@assay/events';
+import { installShutdownHandler, runService } from '@assay/lifecycle';
+import { createLogger } from '@assay/logger';
+import { MessagePipeline } from '@assay/pipeline';
+import { JobQueues, WorkerRegistry } from '@assay/queue';
+import { Redis } from 'ioredis';
+import { codegenFailureHandler, codegenProcessor } from './codegen-processor';
+import { loadEnv, type CodegenWorkerEnv } from './env';
+
+/** Composition root of the codegen worker process. */
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const logger = createLogger({ name: 'codegen-worker', level: env.LOG_LEVEL });
+  const provider = createCodegenProvider(codegenConfig(env), { logger });
+
+  const prisma = createPrismaClient(env.DATABASE_URL);
+  const redis = new Redis(env.REDIS_URL);
+  const queues = new JobQueues({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX });
+  const events = new ChatEventLog({ redis, prefix: env.ASSAY_KEY_PREFIX });
+  const pipeline = new MessagePipeline({ prisma, queues, events, logger });
+
+  const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
+  workers.register(
+    'codegen',
+    codegenProcessor({ prisma, provider, events, pipeline, deltaFlushMs: env.ASSAY_CODEGEN_DELTA_FLUSH_MS }),
+    { concurrency: env.ASSAY_CODEGEN_CONCURRENCY, onFinalFailure: codegenFailureHandler({ pipeline }) },
+  );
+
+  installShutdownHandler({
+    logger,
+    steps: [
+      { name: 'finish running jobs', run: () => workers.close() },
+      { name: 'close queues', run: () => queues.close() },
+      { name: 'disconnect redis', run: async () => void (await redis.quit()) },
+      { name: 'disconnect postgres', run: () => prisma.$disconnect() },
+    ],
+  });
+  await workers.waitUntilReady();
+  logger.info({ provider: provider.name, concurrency: env.ASSAY_CODEGEN_CONCURRENCY }, 'codegen worker ready');
+}
+
+/** The provider settings the environment asks for. */
+function codegenConfig(env: CodegenWorkerEnv): CodegenConfig {
+  const provider = env.CODEGEN_PROVIDER ?? defaultCodegenConfig(env.ANTHROPIC_API_KEY).provider;
+  if (provider !== 'anthropic') return { provider };
+  return {
+    provider,
+    apiKey: env.ANTHROPIC_API_KEY ?? '',
+    ...(env.ANTHROPIC_MODEL === undefined ? {} : { model: env.ANTHROPIC_MODEL }),
+    ...(env.ANTHROPIC_BASE_URL === undefined ? {} : { baseURL: env.ANTHROPIC_BASE_URL }),
+    ...(env.ANTHROPIC_MAX_TOKENS === undefined ? {} : { maxTokens: env.ANTHROPIC_MAX_TOKENS }),
+  };
+}
+
+runService('codegen-worker', main);

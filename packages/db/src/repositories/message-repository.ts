@@ -6,8 +6,8 @@ import { assertResourceId } from './ids';
 /** A message with its attached files (in attachment order). */
 export type MessageWithFiles = Message & { files: Array<MessageFile & { file: File }> };
 
-/** A message with its cells (in notebook order). */
-export type MessageWithCells = Message & { cells: Cell[] };
+/** A message with its attached files and its cells (in notebook order). */
+export type MessageWithCells = MessageWithFiles & { cells: Cell[] };
 
 const WITH_FILES = { files: { orderBy: { position: 'asc' }, include: { file: true } } } as const;
 
@@ -66,12 +66,12 @@ export class MessageRepository {
     });
   }
 
-  /** Earlier messages of the chat (seq below `beforeSeq`) with their cells, oldest first. */
+  /** Earlier messages of the chat (seq below `beforeSeq`) with their files and cells, oldest first. */
   listBefore(chatId: string, beforeSeq: number): Promise<MessageWithCells[]> {
     return this.prisma.message.findMany({
       where: { tenantId: this.tenantId, chatId, seq: { lt: beforeSeq } },
       orderBy: { seq: 'asc' },
-      include: { cells: { orderBy: { position: 'asc' } } },
+      include: { ...WITH_FILES, cells: { orderBy: { position: 'asc' } } },
     });
   }
 

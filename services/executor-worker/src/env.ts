@@ -1,0 +1,24 @@
+import { ByteSizeEnv, CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import { z } from 'zod';
+
+/** The executor worker's settings, read once at start-up. */
+export const ExecutorWorkerEnv = CoreEnv.extend({
+  // Execution
+  /** Wall-clock limit of one cell; past it the cell is interrupted. */
+  ASSAY_CELL_TIMEOUT_MS: PositiveIntEnv.default(60_000),
+  /** A chat's kernel is shut down after this long without use (its variables are lost). */
+  ASSAY_KERNEL_IDLE_TTL_MS: PositiveIntEnv.default(30 * 60_000),
+  /** Messages executed at the same time by this process (each in its own chat's kernel). */
+  ASSAY_EXECUTOR_CONCURRENCY: PositiveIntEnv.default(4),
+
+  // Sandbox (local bubblewrap backend)
+  /** Address-space limit of one kernel; larger allocations raise MemoryError in the cell. */
+  ASSAY_SANDBOX_MEMORY_BYTES: ByteSizeEnv.default(2 * 1024 ** 3),
+  /** Python with ipykernel and the analysis libraries; must be under /usr, the only host tree a kernel sees. */
+  ASSAY_PYTHON: z.string().startsWith('/usr/', 'must be under /usr').default('/usr/bin/python3'),
+});
+export type ExecutorWorkerEnv = z.infer<typeof ExecutorWorkerEnv>;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): ExecutorWorkerEnv {
+  return parseEnv(ExecutorWorkerEnv, source);
+}

@@ -1,0 +1,105 @@
+import type { CellOutput } from '@assay/contracts';
+import { TenantScope, type MessageWithFiles, type PrismaClient } from '@assay/db';
+import { ErrorCode, describeFailure } from '@assay/errors';
+import type { ChatEventLog } from '@assay/events';
+import type { Logger } from '@assay/logger';
+import type { MessagePipeline } from '@assay/pipeline';
+import type { FinalFailureHandler, JobProcessor } from '@assay/queue';
+import type { Execution } from '@assay/sandbox';
+import type { ChatInputFile, KernelSessions } from './kernel-sessions';
+
+export interface ExecuteProcessorOptions {
+  prisma: PrismaClient;
+  sessions: KernelSessions;
+  events: ChatEventLog;
+  pipeline: MessagePipeline;
+  cellTimeoutMs: number;
+}
+
+/**
+ * Runs a message's code cells in order in the chat's kernel, streaming each output as a
+ * cell.output event and storing the outputs on the cell. The first cell that fails stops the
+ * run: the rest are cancelled and the message fails with the error in plain words.
+ */
+export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor<'execute'> {
+  return async ({ tenantId, chatId, messageId }, { logger }) => {
+    const scope = new TenantScope(options.prisma, tenantId);
+    const message = await scope.messages.get(messageId);
+    if (message.status !== 'executing') return;
+
+    const cells = await scope.cells.listForMessage(messageId);
+    const codeCells = cells.filter((cell) => cell.kind === 'code' && cell.status !== 'ok');
+    if (codeCells.length > 0) {
+      const session = await options.sessions.acquire(tenantId, chatId);
+      await options.sessions.provideFiles(session, await inputFilesOf(scope, message));
+
+      for (const cell of codeCells) {
+        await scope.cells.markRunning(cell.id);
+        await options.events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
+
+        const started = performance.now();
+        let published: Promise<unknown> = Promise.resolve();
+        const execution = await session.sandbox.runCode(cell.source, {
+          timeoutMs: options.cellTimeoutMs,
+          onOutput: (output: CellOutput) => {
+            published = published.then(() =>
+              options.events.publish({ type: 'cell.output', chatId, messageId, data: { cellId: cell.id, output } }),
+            );
+          },
+        });
+        session.lastUsedAt = Date.now();
+        await published;
+
+        const status = execution.error ? 'error' : 'ok';
+        const executionCount = execution.executionCount ?? null;
+        await scope.cells.complete(cell.id, { status, executionCount, outputs: execution.outputs });
+        await options.events.publish({
+          type: 'cell.completed',
+          chatId,
+          messageId,
+          data: { cellId: cell.id, status, executionCount, durationMs: Math.round(performance.now() - started) },
+        });
+
+        if (execution.error) {
+          logCellFailure(logger, cell.position, execution);
+          await options.pipeline.fail(tenantId, chatId, messageId, cellFailure(cell.position, execution));
+          return;
+        }
+      }
+    }
+    await options.pipeline.complete(tenantId, chatId, messageId, cells.length);
+  };
+}
+
+/** When execution fails for good (no kernel could be started, storage lost), the message fails with the reason. */
+export function executeFailureHandler(options: Pick<ExecuteProcessorOptions, 'pipeline'>): FinalFailureHandler<'execute'> {
+  return async ({ tenantId, chatId, messageId }, error) => {
+    await options.pipeline.fail(
+      tenantId,
+      chatId,
+      messageId,
+      describeFailure(error, { code: ErrorCode.INTERNAL, message: 'The cells could not be run because of a failure on our side; try again.' }),
+    );
+  };
+}
+
+/** Files of this message and earlier ones of the chat, oldest first (a later upload wins a name). */
+async function inputFilesOf(scope: TenantScope, message: MessageWithFiles): Promise<ChatInputFile[]> {
+  const earlier = await scope.messages.listBefore(message.chatId, message.seq);
+  return [...earlier, message]
+    .flatMap((candidate) => candidate.files)
+    .filter(({ file }) => file.status === 'ready')
+    .map(({ file }) => ({ fileId: file.id, name: file.name, blobKey: file.blobKey }));
+}
+
+function cellFailure(position: number, execution: Execution): { code: string; message: string } {
+  const error = execution.error;
+  if (!error) return { code: ErrorCode.INTERNAL, message: `Cell ${position} failed.` };
+  if (error.name === 'TimeoutError') return { code: ErrorCode.CELL_TIMEOUT, message: `Cell ${position} timed out: ${error.value}` };
+  if (error.name === 'KernelDied') return { code: ErrorCode.KERNEL_DIED, message: `Cell ${position} stopped the kernel: ${error.value}` };
+  return { code: ErrorCode.CELL_ERROR, message: `Cell ${position} raised ${error.name}: ${error.value}` };
+}
+
+function logCellFailure(logger: Logger, position: number, execution: Execution): void {
+  logger.info({ cellPosition: position, errorName: execution.error?.name }, 'cell failed; message stopped');
+}

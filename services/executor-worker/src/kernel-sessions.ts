@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from '@assay/logger';
+import type { Sandbox, SandboxBackend } from '@assay/sandbox';
+import type { BlobStore } from '@assay/storage';
+
+/** Where a chat's input files appear inside its sandbox (read-only). */
+export const SANDBOX_INPUTS_DIR = '/mnt/inputs';
+
+/** A file a chat's code may read: its name under /mnt/data and where its bytes are. */
+export interface ChatInputFile {
+  fileId: string;
+  name: string;
+  blobKey: string;
+}
+
+/** Options of {@link KernelSessions}. */
+export interface KernelSessionsOptions {
+  backend: SandboxBackend;
+  blobs: BlobStore;
+  /** Host directory under which each chat gets `<tenant>/<chat>/{data,inputs}`. */
+  workspacesDir: string;
+  /** Idle time after which a chat's kernel is shut down. */
+  idleTtlMs: number;
+  logger: Logger;
+}
+
+/** The kernel of one chat and its workspace. */
+export interface ChatSession {
+  readonly sandbox: Sandbox;
+  /** Host directory mounted read-write at /mnt/data. */
+  readonly dataDir: string;
+  /** Host directory mounted read-only at /mnt/inputs. */
+  readonly inputsDir: string;
+  lastUsedAt: number;
+}
+
+/**
+ * One kernel per chat, kept alive between messages so variables persist, shut down after an idle
+ * period. Input files are hard-linked (or copied, across filesystems) into a directory the
+ * kernel sees read-only, and /mnt/data/<name> is a link to them: code reads them by their
+ * original names but cannot change the stored upload.
+ */
+export class KernelSessions {
+  private readonly sessions = new Map<string, ChatSession>();
+  private readonly starting = new Map<string, Promise<ChatSession>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: KernelSessionsOptions) {
+    this.sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, options.idleTtlMs));
+    this.sweeper.unref();
+  }
+
+  /** The chat's running session, or a new one (a fresh kernel: earlier variables are gone). */
+  async acquire(tenantId: string, chatId: string): Promise<ChatSession> {
+    const existing = this.sessions.get(chatId);
+    if (existing?.sandbox.isAlive) {
+      existing.lastUsedAt = Date.now();
+      return existing;
+    }
+    if (existing) await this.release(chatId);
+    let starting = this.starting.get(chatId);
+    if (!starting) {
+      starting = this.start(tenantId, chatId).finally(() => this.starting.delete(chatId));
+      this.starting.set(chatId, starting);
+    }
+    return starting;
+  }
+
+  /**
+   * Makes the files readable in the chat's sandbox as /mnt/data/<name>. Each upload keeps its
+   * own input (by file id); when two uploads share a name, /mnt/data/<name> is the later one.
+   */
+  async provideFiles(session: ChatSession, files: readonly ChatInputFile[]): Promise<void> {
+    for (const file of files) {
+      const inputDir = path.join(session.inputsDir, file.fileId);
+      const input = path.join(inputDir, file.name);
+      if (!(await exists(input))) {
+        await searchableDirectory(inputDir, 0o755);
+        await this.materialise(file.blobKey, input);
+      }
+      const link = path.join(session.dataDir, file.name);
+      const target = path.posix.join(SANDBOX_INPUTS_DIR, file.fileId, file.name);
+      const current = await fs.promises.lstat(link).catch(() => undefined);
+      if (current && !current.isSymbolicLink()) continue; // a file the code wrote: the user's, leave it
+      if (current && (await fs.promises.readlink(link)) === target) continue;
+      if (current) await fs.promises.rm(link);
+      await fs.promises.symlink(target, link);
+    }
+  }
+
+  /** Number of live kernels. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Shuts every kernel down (executor shutdown). */
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.starting.values()].map((starting) => starting.catch(() => undefined)));
+    await Promise.all([...this.sessions.keys()].map((chatId) => this.release(chatId)));
+  }
+
+  private async start(tenantId: string, chatId: string): Promise<ChatSession> {
+    const root = path.join(this.options.workspacesDir, tenantId, chatId);
+    const dataDir = path.join(root, 'data');
+    const inputsDir = path.join(root, 'inputs');
+    // The kernel runs as an unprivileged user: it must be able to traverse down to its workspace
+    // (but not list other chats' workspaces, hence search-only for others on the shared levels).
+    await searchableDirectory(this.options.workspacesDir);
+    await searchableDirectory(path.join(this.options.workspacesDir, tenantId));
+    await searchableDirectory(root);
+    await fs.promises.mkdir(dataDir, { recursive: true });
+    await searchableDirectory(inputsDir, 0o755);
+    const logger = this.options.logger.child({ tenantId, chatId });
+    const sandbox = await this.options.backend.create({
+      workspaceDir: dataDir,
+      readOnlyBinds: [{ hostPath: inputsDir, sandboxPath: SANDBOX_INPUTS_DIR }],
+      sandboxId: chatId,
+      logger,
+    });
+    sandbox.on('exit', (exit) => logger.warn({ ...exit }, 'kernel exited on its own'));
+    const session: ChatSession = { sandbox, dataDir, inputsDir, lastUsedAt: Date.now() };
+    this.sessions.set(chatId, session);
+    logger.info('kernel started');
+    return session;
+  }
+
+  private async release(chatId: string): Promise<void> {
+    const session = this.sessions.get(chatId);
+    if (!session) return;
+    this.sessions.delete(chatId);
+    await session.sandbox.close().catch((error: unknown) => this.options.logger.warn({ err: error, chatId }, 'kernel did not close cleanly'));
+  }
+
+  private async closeIdle(): Promise<void> {
+    const cutoff = Date.now() - this.options.idleTtlMs;
+    for (const [chatId, session] of this.sessions) {
+      if (session.lastUsedAt < cutoff) {
+        this.options.logger.info({ chatId }, 'closing idle kernel');
+        await this.release(chatId);
+      }
+    }
+  }
+
+  /** Puts a blob's bytes at `target`: a hard link when the store is local, else a copy. */
+  private async materialise(blobKey: string, target: string): Promise<void> {
+    const local = this.options.blobs.localPath(blobKey);
+    if (local !== undefined) {
+      try {
+        await fs.promises.link(local, target);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      }
+    }
+    const partial = `${target}.partial`;
+    await pipeline(await this.options.blobs.get(blobKey), fs.createWriteStream(partial, { mode: 0o644 }));
+    await fs.promises.rename(partial, target);
+  }
+}
+
+/** Creates a directory (and its parents) and sets its mode, whatever the process umask. */
+async function searchableDirectory(dir: string, mode = 0o711): Promise<void> {
+  await fs.promises.mkdir(dir, { recursive: true });
+  await fs.promises.chmod(dir, mode);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.promises.access(file).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,58 @@
+import type { PrismaClient } from '@assay/db';
+import type { Logger } from '@assay/logger';
+import type { MessagePipeline } from '@assay/pipeline';
+import type { JobQueues } from '@assay/queue';
+import type { BlobStore } from '@assay/storage';
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import { requireApiKey } from './http/auth';
+import { errorHandler, unknownRoute } from './http/errors';
+import { chatRoutes } from './http/routes/chats';
+import { fileRoutes } from './http/routes/files';
+import { healthRoutes } from './http/routes/health';
+
+/** Everything the HTTP API needs; built by main.ts (or a test). */
+export interface GatewayAppOptions {
+  prisma: PrismaClient;
+  redis: Redis;
+  queues: JobQueues;
+  pipeline: MessagePipeline;
+  blobs: BlobStore;
+  logger: Logger;
+  limits: {
+    maxUploadBytes: number;
+    maxJsonBytes: number;
+    maxPendingMessagesPerChat: number;
+  };
+}
+
+/** The HTTP API as an express app (the WebSocket endpoint is attached to the server separately). */
+export function createGatewayApp(options: GatewayAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use(healthRoutes({ prisma: options.prisma, redis: options.redis }));
+
+  const v1 = express.Router();
+  v1.use(requireApiKey(options.prisma));
+  v1.use(express.json({ limit: options.limits.maxJsonBytes }));
+  v1.use(
+    '/files',
+    fileRoutes({
+      queues: options.queues,
+      blobs: options.blobs,
+      logger: options.logger,
+      maxUploadBytes: options.limits.maxUploadBytes,
+    }),
+  );
+  v1.use(
+    '/chats',
+    chatRoutes({ pipeline: options.pipeline, maxPendingMessagesPerChat: options.limits.maxPendingMessagesPerChat }),
+  );
+  app.use('/v1', v1);
+
+  app.use(unknownRoute);
+  app.use(errorHandler(options.logger));
+  return app;
+}

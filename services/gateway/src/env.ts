@@ -1,0 +1,30 @@
+import { ByteSizeEnv, CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import { z } from 'zod';
+
+/** The gateway's settings, read once at start-up. */
+export const GatewayEnv = CoreEnv.extend({
+  // HTTP
+  /** Port of the HTTP and WebSocket server. */
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Interface to listen on; 0.0.0.0 in containers. */
+  HOST: z.string().default('127.0.0.1'),
+
+  // Limits
+  /** Largest accepted upload (bytes, or a size such as 50MB). */
+  ASSAY_MAX_UPLOAD_BYTES: ByteSizeEnv.default(50 * 1024 * 1024),
+  /** Largest accepted JSON request body. */
+  ASSAY_MAX_JSON_BYTES: ByteSizeEnv.default(1024 * 1024),
+  /** Messages of one chat that may wait or run at once; past it, posting answers 429. */
+  ASSAY_MAX_PENDING_MESSAGES_PER_CHAT: PositiveIntEnv.default(20),
+
+  // WebSocket
+  /** Interval of the heartbeat ping; a client that misses one is disconnected. */
+  ASSAY_WS_HEARTBEAT_MS: PositiveIntEnv.default(30_000),
+  /** Bytes queued for one slow client before it is disconnected. */
+  ASSAY_WS_MAX_BUFFERED_BYTES: ByteSizeEnv.default(8 * 1024 * 1024),
+});
+export type GatewayEnv = z.infer<typeof GatewayEnv>;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): GatewayEnv {
+  return parseEnv(GatewayEnv, source);
+}

@@ -1,0 +1,61 @@
+import { CreateChatBody, CreateMessageBody } from '@assay/contracts';
+import { toChatResource, toMessageResource } from '@assay/db';
+import { ErrorCode, RateLimitError, UnprocessableError } from '@assay/errors';
+import type { MessagePipeline } from '@assay/pipeline';
+import { Router } from 'express';
+import { tenantOf } from '../auth';
+import { parseBody } from '../validate';
+
+export interface ChatRoutesOptions {
+  pipeline: MessagePipeline;
+  /** Unfinished messages a chat may hold; past it, posting answers 429. */
+  maxPendingMessagesPerChat: number;
+}
+
+/** `/v1/chats`: create chats, post messages, read a chat's notebook. */
+export function chatRoutes(options: ChatRoutesOptions): Router {
+  const router = Router();
+
+  router.post('/', async (req, res) => {
+    const body = parseBody(CreateChatBody, req.body);
+    const chat = await tenantOf(res).chats.create({ title: body.title });
+    res.status(201).json(toChatResource({ ...chat, messages: [] }));
+  });
+
+  router.get('/:chatId', async (req, res) => {
+    const chat = await tenantOf(res).chats.getNotebook(req.params.chatId);
+    res.json(toChatResource(chat));
+  });
+
+  router.post('/:chatId/messages', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId } = req.params;
+    const body = parseBody(CreateMessageBody, req.body);
+    await tenant.chats.get(chatId);
+
+    const fileIds = [...new Set(body.fileIds)];
+    const files = await tenant.files.getMany(fileIds);
+    const unreadable = files.find((file) => file.status === 'failed');
+    if (unreadable) {
+      throw new UnprocessableError(
+        ErrorCode.FILE_FAILED,
+        `File ${unreadable.name} (${unreadable.id}) could not be read: ${unreadable.failureReason ?? 'unknown reason'}. Upload a readable copy and attach that instead.`,
+        { details: { fileId: unreadable.id } },
+      );
+    }
+
+    const pending = await tenant.messages.countUnfinished(chatId);
+    if (pending >= options.maxPendingMessagesPerChat) {
+      throw new RateLimitError(
+        `This chat already has ${pending} messages waiting or running (the limit is ${options.maxPendingMessagesPerChat}). Wait for some to finish, then post again.`,
+        { retryAfterSeconds: 10, details: { limit: options.maxPendingMessagesPerChat } },
+      );
+    }
+
+    const message = await tenant.messages.create(chatId, { content: body.content, fileIds });
+    await options.pipeline.accept(tenant.tenantId, message);
+    res.status(202).json(toMessageResource({ ...message, cells: [] }));
+  });
+
+  return router;
+}

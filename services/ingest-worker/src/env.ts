@@ -1,0 +1,13 @@
+import { CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import type { z } from 'zod';
+
+/** The ingest worker's settings, read once at start-up. */
+export const IngestWorkerEnv = CoreEnv.extend({
+  /** Files inspected at the same time by this process. */
+  ASSAY_INGEST_CONCURRENCY: PositiveIntEnv.default(2),
+});
+export type IngestWorkerEnv = z.infer<typeof IngestWorkerEnv>;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): IngestWorkerEnv {
+  return parseEnv(IngestWorkerEnv, source);
+}

@@ -1,0 +1,180 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createPrismaClient, createTenantWithApiKey, type PrismaClient } from '@assay/db';
+import { testEnvironment } from './test-environment';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** The four services, in start order. */
+export const SERVICES = ['gateway', 'ingest-worker', 'codegen-worker', 'executor-worker'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** The log line each service prints once it can take work. */
+const READY_MESSAGES: Record<ServiceName, string> = {
+  gateway: 'gateway listening',
+  'ingest-worker': 'ingest worker ready',
+  'codegen-worker': 'codegen worker ready',
+  'executor-worker': 'executor worker ready',
+};
+
+export interface ServiceStackOptions {
+  /** Extra environment for every service (e.g. CODEGEN_PROVIDER). */
+  env?: Record<string, string>;
+  /** @defaultValue 30_000 */
+  startTimeoutMs?: number;
+}
+
+interface RunningService {
+  name: ServiceName;
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+/**
+ * The real system for a test file: the four built services (`services/* /dist/main.js`) as child
+ * processes, on the test run's Redis and PostgreSQL, with their own key prefix, data directory
+ * and gateway port, so test files never see each other's queues, events or blobs.
+ */
+export class ServiceStack {
+  readonly prisma: PrismaClient;
+  private readonly services: RunningService[] = [];
+
+  private constructor(
+    readonly baseUrl: string,
+    readonly dataDir: string,
+    readonly keyPrefix: string,
+    /** Where each service's output is kept (`<service>.log`), also after the stack stops. */
+    readonly logDir: string,
+    private readonly env: Record<string, string>,
+  ) {
+    this.prisma = createPrismaClient(env.DATABASE_URL ?? '', { maxConnections: 2 });
+  }
+
+  static async start(options: ServiceStackOptions = {}): Promise<ServiceStack> {
+    const base = testEnvironment();
+    const port = await freePort();
+    const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'assay-stack-'));
+    // Kernels run as an unprivileged user and must be able to reach their workspace below it.
+    await fs.promises.chmod(dataDir, 0o711);
+    const keyPrefix = `${base.keyPrefix}-${randomUUID().slice(0, 8)}`;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      DATABASE_URL: base.databaseUrl,
+      REDIS_URL: base.redisUrl,
+      ASSAY_KEY_PREFIX: keyPrefix,
+      ASSAY_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      ...options.env,
+    };
+    const logDir = path.join(REPO_ROOT, '.assay', 'test', 'logs', keyPrefix);
+    await fs.promises.mkdir(logDir, { recursive: true });
+    const stack = new ServiceStack(`http://127.0.0.1:${port}`, dataDir, keyPrefix, logDir, env);
+    try {
+      await Promise.all(SERVICES.map((name) => stack.spawn(name, options.startTimeoutMs ?? 30_000)));
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    return stack;
+  }
+
+  /** A new tenant with an API key, made directly in the database. */
+  async createTenant(name = `tenant-${randomUUID().slice(0, 8)}`): Promise<{ tenantId: string; apiKey: string }> {
+    return createTenantWithApiKey(this.prisma, { tenantName: name });
+  }
+
+  /** Log lines a service printed so far (pino JSON), for assertions and failure reports. */
+  logs(name: ServiceName): readonly string[] {
+    return this.services.find((service) => service.name === name)?.lines ?? [];
+  }
+
+  /** The process of a running service (tests that kill one need it). */
+  process(name: ServiceName): ChildProcess | undefined {
+    return this.services.find((service) => service.name === name)?.child;
+  }
+
+  /** Stops every service with SIGTERM (SIGKILL after 15 s) and removes the data directory. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.services.map(async (service) => {
+        if (service.child.exitCode !== null || service.child.signalCode !== null) return;
+        service.child.kill('SIGTERM');
+        const timer = setTimeout(() => service.child.kill('SIGKILL'), 15_000);
+        await service.exited;
+        clearTimeout(timer);
+      }),
+    );
+    await this.prisma.$disconnect();
+    await fs.promises.rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  private spawn(name: ServiceName, timeoutMs: number): Promise<void> {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+      cwd: REPO_ROOT,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    const logFile = fs.createWriteStream(path.join(this.logDir, `${name}.log`));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    void exited.then(() => logFile.end());
+    this.services.push({ name, child, lines, exited });
+
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${name} did not become ready within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`)),
+        timeoutMs,
+      );
+      const onLine = (line: string) => {
+        lines.push(line);
+        logFile.write(`${line}\n`);
+        if (line.includes(`"msg":"${READY_MESSAGES[name]}"`)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      forEachLine(child.stdout, onLine);
+      forEachLine(child.stderr, onLine);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with code ${code} before it was ready:\n${lines.slice(-20).join('\n')}`));
+      });
+    });
+  }
+}
+
+function forEachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      onLine(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+      newline = buffered.indexOf('\n');
+    }
+  });
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
