@@ -27,3 +27,22 @@ export const SANDBOX_KERNEL_DIR = '/run/kernel';
 
 /** Longest unix socket path the kernel can bind (sun_path is 108 bytes with its NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * Start-up code of every local kernel. Debian 12 ships xlrd 1.2, which reads .xls workbooks
+ * exactly as xlrd 2 does; pandas 1.5 nevertheless refuses any xlrd below 2.0.1 (xlrd 2 dropped
+ * .xlsx, which pandas reads with openpyxl anyway). Lowering pandas' recorded minimum lets
+ * `pd.read_excel("book.xls")` work. It does nothing where xlrd is 2 or newer, or absent.
+ */
+export const DEFAULT_STARTUP_CODE = `
+def _assay_prepare_environment():
+    try:
+        import xlrd
+    except ImportError:
+        return
+    if int(xlrd.__version__.split(".")[0]) < 2:
+        import pandas.compat._optional as optional
+        optional.VERSIONS["xlrd"] = xlrd.__version__
+_assay_prepare_environment()
+del _assay_prepare_environment
+`;

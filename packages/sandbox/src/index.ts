@@ -1,4 +1,4 @@
-export { DEFAULT_CELL_TIMEOUT_MS } from './consts';
+export { DEFAULT_CELL_TIMEOUT_MS, DEFAULT_STARTUP_CODE } from './consts';
 export { Execution, ExecutionError, Result } from './execution';
 export type { ExecutionInit, Logs } from './execution';
 export { LocalSandboxBackend } from './local/local-sandbox-backend';

@@ -1,14 +1,14 @@
 /**
  * `npm test`'s system step (called by scripts/test.mjs after install and build): makes sure
- * the Python analysis stack and bubblewrap are installed, and redis-server / postgresql unless
- * REDIS_URL / DATABASE_URL answer. Installs with apt-get when it can; otherwise prints the
+ * the Python analysis stack, the test suites' Python tools and bubblewrap are installed, and
+ * redis-server / postgresql unless REDIS_URL / DATABASE_URL answer. Installs with apt-get when it can; otherwise prints the
  * command to run and exits with 1.
  */
 import { parseEnv } from '@assay/config';
 import { planBackingServices } from '../stack/backing-services';
 import { createConsoleLogger } from '../supervisor/console-logger';
 import { ensureSystemPackages } from '../system/ensure-system-packages';
-import { analysisRequirements } from '../system/system-requirement';
+import { PYTHON_TEST_MODULES, analysisRequirements, pythonModulesRequirement } from '../system/system-requirement';
 import { reportError } from './report-error';
 import { StartEnv } from './start-env';
 
@@ -22,7 +22,8 @@ export async function main(): Promise<number> {
     const settings = parseEnv(StartEnv, process.env);
     const logger = createConsoleLogger({ level: settings.LOG_LEVEL, colorize: process.stdout.isTTY === true && settings.NO_COLOR === undefined });
     const plan = await planBackingServices({ redisUrl: settings.REDIS_URL, databaseUrl: settings.DATABASE_URL, logger });
-    const { installed } = await ensureSystemPackages({ requirements: [...analysisRequirements(), ...plan.requirements], logger });
+    const requirements = [...analysisRequirements(), pythonModulesRequirement({ modules: PYTHON_TEST_MODULES }), ...plan.requirements];
+    const { installed } = await ensureSystemPackages({ requirements, logger });
     logger.info(installed.length > 0 ? `installed ${installed.join(' ')}` : 'system packages are in place');
     return 0;
   } catch (error) {

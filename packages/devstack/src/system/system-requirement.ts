@@ -37,6 +37,14 @@ export const PYTHON_ANALYSIS_MODULES: Readonly<Record<string, string>> = {
   xlrd: 'python3-xlrd',
 };
 
+/**
+ * Python modules only the test suites use: xlwt writes the legacy .xls files that ingest and
+ * kernel tests read. `npm test` installs them; `npm start` does not need them.
+ */
+export const PYTHON_TEST_MODULES: Readonly<Record<string, string>> = {
+  xlwt: 'python3-xlwt',
+};
+
 /** Imports each module given as an argument and prints the JSON list of those that failed. */
 const IMPORT_CHECK_SCRIPT = `
 import importlib, json, sys

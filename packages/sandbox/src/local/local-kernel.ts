@@ -25,6 +25,8 @@ export interface LocalKernelConfig {
   startTimeoutMs: number;
   shutdownGraceMs: number;
   socketRoot: string;
+  /** Python run silently in every new kernel before its first cell ('' for none). */
+  startupCode: string;
 }
 
 /** What a kernel sees of the host besides /usr and /etc. */
@@ -167,6 +169,7 @@ export class LocalKernel {
       (error: unknown) => ({ error }),
     );
     if (failure === undefined) {
+      await kernel.runStartupCode(config);
       kernelLogger.debug({ startMs: Math.round(performance.now() - startedAt) }, 'kernel started');
       return kernel;
     }
@@ -188,6 +191,19 @@ export class LocalKernel {
         `(raise startTimeoutMs) or the kernel stuck.${said}`,
       { cause: failure.error, retryable: true },
     );
+  }
+
+  /**
+   * Runs the configured start-up code; a kernel where it raises is stopped and reported, as every
+   * cell would then run in an environment other than the one expected.
+   */
+  private async runStartupCode(config: LocalKernelConfig): Promise<void> {
+    if (config.startupCode === '') return;
+    const reply = await this.client.executeSilently(config.startupCode);
+    if (reply.status === 'ok') return;
+    await this.stop('failed-start', { graceful: false });
+    const reason = reply.status === 'error' ? `${reply.ename}: ${reply.evalue}` : reply.status;
+    throw new AssayError(ErrorCode.SANDBOX_UNAVAILABLE, `The kernel's start-up code failed (${reason}); check the startupCode option.`);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   DEFAULT_OPEN_FILES_LIMIT,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_STARTUP_CODE,
   DEFAULT_TMP_SIZE_BYTES,
   MAX_SOCKET_PATH_BYTES,
   SANDBOX_WORKSPACE_PATH,
@@ -67,6 +68,12 @@ export interface LocalSandboxBackendOptions {
    * @defaultValue `${os.tmpdir()}/assay-kernels`
    */
   socketRoot?: string;
+  /**
+   * Python run silently in every new kernel (and after every restart) before its first cell,
+   * to adapt the environment; '' for none. A kernel where it raises is not used.
+   * @defaultValue {@link DEFAULT_STARTUP_CODE} (lets pandas read .xls with Debian's xlrd 1.2)
+   */
+  startupCode?: string;
   /** Logger of sandboxes created without one. @defaultValue a silent logger */
   logger?: Logger;
 }
@@ -106,6 +113,7 @@ export class LocalSandboxBackend implements SandboxBackend {
       interruptGraceMs: options.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS,
       shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
       socketRoot: resolve(options.socketRoot ?? join(tmpdir(), 'assay-kernels')),
+      startupCode: options.startupCode ?? DEFAULT_STARTUP_CODE,
     };
     this.logger = options.logger ?? createLogger({ name: 'sandbox', level: 'silent' });
 

@@ -146,6 +146,18 @@ export class KernelClient {
   }
 
   /**
+   * Runs code that is not a cell: no output is published, the execution count does not move and
+   * nothing enters the history. Resolves with the reply (its status says whether it raised).
+   */
+  executeSilently(code: string): Promise<ExecuteReplyContent> {
+    return this.request(
+      'execute_request',
+      { code, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+      { waitForIdle: true },
+    ).reply;
+  }
+
+  /**
    * Resolves with kernel_info once a request's iopub idle arrived, which proves iopub is
    * connected (before that, iopub messages are lost). Repeats the request until then.
    */
