@@ -13,6 +13,7 @@ import { ServiceStack } from '../support/service-stack';
  */
 
 const UPLOAD_LIMIT_BYTES = 256 * 1024;
+const PENDING_MESSAGES_LIMIT = 2;
 const PDF = Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
 const PNG = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(64, 1)]);
 
@@ -22,7 +23,13 @@ let tenantId: string;
 let apiKey: string;
 
 beforeAll(async () => {
-  stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', ASSAY_MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT_BYTES) } });
+  stack = await ServiceStack.start({
+    env: {
+      CODEGEN_PROVIDER: 'scripted',
+      ASSAY_MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT_BYTES),
+      ASSAY_MAX_PENDING_MESSAGES_PER_CHAT: String(PENDING_MESSAGES_LIMIT),
+    },
+  });
   ({ tenantId, apiKey } = await stack.createTenant());
   api = new ApiClient(stack.baseUrl, apiKey);
 });
@@ -137,6 +144,46 @@ describe('chats and messages', () => {
   it('answers 404 for unknown routes and ids that are not ids', async () => {
     expect(expectError(await api.request('GET', '/v1/nothing-here', FileResource))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     expect(expectError(await api.getChat('not-an-id'))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+});
+
+describe('files that cannot be read', () => {
+  // Rows with more fields than the header make pandas' read_csv fail, so ingest refuses the file.
+  const BROKEN_CSV = 'region,units\nnorth,1\nsouth,2,3,4\n';
+
+  it('fail the message waiting for them, and get 422 when attached later', async () => {
+    const file = expectOk(await api.uploadFile('broken.csv', BROKEN_CSV, 'text/csv'));
+    const chatId = expectOk(await api.createChat()).id;
+    const socket = await EventSocket.open(stack.baseUrl, apiKey);
+    socket.subscribe(chatId);
+    const waiting = expectOk(await api.postMessage(chatId, { content: '{"cells":[]}', fileIds: [file.id] }));
+
+    const failed = await socket.waitForEvent((event) => event.messageId === waiting.id && event.type === 'message.failed');
+    expect(failed.type === 'message.failed' && failed.data.error).toEqual({
+      code: 'FILE_FAILED',
+      message: expect.stringContaining('broken.csv: broken.csv cannot be read'),
+    });
+    const ingested = socket.events(chatId).find((event) => event.type === 'file.ingested');
+    expect(ingested?.type === 'file.ingested' && ingested.data).toMatchObject({ status: 'failed', failure: { code: 'FILE_UNREADABLE' } });
+    await socket.close();
+
+    expect(expectOk(await api.getFile(file.id))).toMatchObject({ status: 'failed', failure: { code: 'FILE_UNREADABLE' } });
+    const refused = expectError(await api.postMessage(chatId, { content: 'try again', fileIds: [file.id] }));
+    expect(refused).toMatchObject({ status: 422, code: 'FILE_FAILED', message: expect.stringContaining('broken.csv') });
+    expect(expectOk(await api.getChat(chatId)).messages).toHaveLength(1);
+  });
+});
+
+describe('a busy chat', () => {
+  it(`answers 429 with Retry-After past ${PENDING_MESSAGES_LIMIT} unfinished messages, and stores nothing`, async () => {
+    const chatId = expectOk(await api.createChat()).id;
+    const slow = JSON.stringify({ cells: [{ kind: 'code', source: 'import time\ntime.sleep(4)' }] });
+    for (let i = 0; i < PENDING_MESSAGES_LIMIT; i++) expect((await api.postMessage(chatId, { content: slow })).status).toBe(202);
+
+    const response = await api.postMessage(chatId, { content: slow });
+    expect(expectError(response)).toMatchObject({ status: 429, code: 'RATE_LIMITED', message: expect.stringContaining('limit is 2') });
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(expectOk(await api.getChat(chatId)).messages).toHaveLength(PENDING_MESSAGES_LIMIT);
   });
 });
 

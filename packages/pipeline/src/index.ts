@@ -1,2 +1,4 @@
 export { MessagePipeline } from './message-pipeline';
 export type { MessagePipelineOptions } from './message-pipeline';
+export { connectPipeline } from './pipeline-connections';
+export type { PipelineConnectionOptions, PipelineConnections } from './pipeline-connections';

@@ -1,11 +1,8 @@
 import { createCodegenProvider, defaultCodegenConfig, type CodegenConfig } from '@assay/codegen';
-import { createPrismaClient } from '@assay/db';
-import { ChatEventLog } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
-import { MessagePipeline } from '@assay/pipeline';
-import { JobQueues, WorkerRegistry } from '@assay/queue';
-import { Redis } from 'ioredis';
+import { connectPipeline } from '@assay/pipeline';
+import { WorkerRegistry } from '@assay/queue';
 import { codegenFailureHandler, codegenProcessor } from './codegen-processor';
 import { loadEnv, type CodegenWorkerEnv } from './env';
 
@@ -15,11 +12,12 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'codegen-worker', level: env.LOG_LEVEL });
   const provider = createCodegenProvider(codegenConfig(env), { logger });
 
-  const prisma = createPrismaClient(env.DATABASE_URL);
-  const redis = new Redis(env.REDIS_URL);
-  const queues = new JobQueues({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX });
-  const events = new ChatEventLog({ redis, prefix: env.ASSAY_KEY_PREFIX });
-  const pipeline = new MessagePipeline({ prisma, queues, events, logger });
+  const { prisma, events, pipeline, ...connections } = connectPipeline({
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    keyPrefix: env.ASSAY_KEY_PREFIX,
+    logger,
+  });
 
   const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
   workers.register(
@@ -32,9 +30,7 @@ async function main(): Promise<void> {
     logger,
     steps: [
       { name: 'finish running jobs', run: () => workers.close() },
-      { name: 'close queues', run: () => queues.close() },
-      { name: 'disconnect redis', run: async () => void (await redis.quit()) },
-      { name: 'disconnect postgres', run: () => prisma.$disconnect() },
+      { name: 'disconnect', run: () => connections.close() },
     ],
   });
   await workers.waitUntilReady();

@@ -1,13 +1,10 @@
 import path from 'node:path';
-import { createPrismaClient } from '@assay/db';
-import { ChatEventLog } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
-import { MessagePipeline } from '@assay/pipeline';
-import { JobQueues, WorkerRegistry } from '@assay/queue';
+import { connectPipeline } from '@assay/pipeline';
+import { WorkerRegistry } from '@assay/queue';
 import { LocalSandboxBackend } from '@assay/sandbox';
 import { LocalBlobStore } from '@assay/storage';
-import { Redis } from 'ioredis';
 import { loadEnv } from './env';
 import { executeFailureHandler, executeProcessor } from './execute-processor';
 import { KernelSessions } from './kernel-sessions';
@@ -17,11 +14,12 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger({ name: 'executor-worker', level: env.LOG_LEVEL });
 
-  const prisma = createPrismaClient(env.DATABASE_URL);
-  const redis = new Redis(env.REDIS_URL);
-  const queues = new JobQueues({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX });
-  const events = new ChatEventLog({ redis, prefix: env.ASSAY_KEY_PREFIX });
-  const pipeline = new MessagePipeline({ prisma, queues, events, logger });
+  const { prisma, events, pipeline, ...connections } = connectPipeline({
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    keyPrefix: env.ASSAY_KEY_PREFIX,
+    logger,
+  });
   const blobs = new LocalBlobStore({ rootDir: path.join(env.ASSAY_DATA_DIR, 'blobs') });
   const sessions = new KernelSessions({
     backend: new LocalSandboxBackend({ pythonPath: env.ASSAY_PYTHON, memoryLimitBytes: env.ASSAY_SANDBOX_MEMORY_BYTES, logger }),
@@ -42,9 +40,7 @@ async function main(): Promise<void> {
     steps: [
       { name: 'finish running jobs', run: () => workers.close() },
       { name: 'shut down kernels', run: () => sessions.closeAll() },
-      { name: 'close queues', run: () => queues.close() },
-      { name: 'disconnect redis', run: async () => void (await redis.quit()) },
-      { name: 'disconnect postgres', run: () => prisma.$disconnect() },
+      { name: 'disconnect', run: () => connections.close() },
     ],
   });
   await workers.waitUntilReady();

@@ -1,13 +1,10 @@
 import http from 'node:http';
 import path from 'node:path';
-import { createPrismaClient } from '@assay/db';
-import { ChatEventLog, ChatEventSubscriber } from '@assay/events';
+import { ChatEventSubscriber } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
-import { MessagePipeline } from '@assay/pipeline';
-import { JobQueues } from '@assay/queue';
+import { connectPipeline } from '@assay/pipeline';
 import { LocalBlobStore } from '@assay/storage';
-import { Redis } from 'ioredis';
 import { createGatewayApp } from './app';
 import { loadEnv } from './env';
 import { EventSocketServer } from './ws/event-socket-server';
@@ -17,12 +14,14 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger({ name: 'gateway', level: env.LOG_LEVEL });
 
-  const prisma = createPrismaClient(env.DATABASE_URL);
-  const redis = new Redis(env.REDIS_URL);
-  const queues = new JobQueues({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX });
-  const events = new ChatEventLog({ redis, prefix: env.ASSAY_KEY_PREFIX });
+  const connections = connectPipeline({
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    keyPrefix: env.ASSAY_KEY_PREFIX,
+    logger,
+  });
+  const { prisma, redis, queues, events, pipeline } = connections;
   const subscriber = new ChatEventSubscriber({ log: events, subscriberRedis: redis.duplicate(), logger });
-  const pipeline = new MessagePipeline({ prisma, queues, events, logger });
   const blobs = new LocalBlobStore({ rootDir: path.join(env.ASSAY_DATA_DIR, 'blobs') });
 
   const app = createGatewayApp({
@@ -55,9 +54,7 @@ async function main(): Promise<void> {
       { name: 'stop accepting connections', run: () => closeServer(server) },
       { name: 'close websockets', run: () => sockets.close() },
       { name: 'close event subscriber', run: () => subscriber.close() },
-      { name: 'close queues', run: () => queues.close() },
-      { name: 'disconnect redis', run: async () => void (await redis.quit()) },
-      { name: 'disconnect postgres', run: () => prisma.$disconnect() },
+      { name: 'disconnect', run: () => connections.close() },
     ],
   });
 
