@@ -3,7 +3,6 @@
  * hyperlinks: ESC ] ... BEL or ESC \). Kernels run with colours off; this catches what
  * libraries print anyway.
  */
-// eslint-disable-next-line no-control-regex
 const ANSI_PATTERN = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
 
 /** Removes ANSI escape sequences, so tracebacks read the same in JSON, logs and the browser. */

@@ -5,6 +5,7 @@ import type { JobQueues } from '@assay/queue';
 import type { BlobStore } from '@assay/storage';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
+import { accessLog } from './http/access-log';
 import { requireApiKey } from './http/auth';
 import { errorHandler, unknownRoute } from './http/errors';
 import { chatRoutes } from './http/routes/chats';
@@ -33,6 +34,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   app.set('trust proxy', false);
 
   app.use(healthRoutes({ prisma: options.prisma, redis: options.redis }));
+  app.use(accessLog(options.logger));
 
   const v1 = express.Router();
   v1.use(requireApiKey(options.prisma));

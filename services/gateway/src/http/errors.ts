@@ -11,7 +11,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const known = toAssayError(error);
-    if (known.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    if (known.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
     if (known instanceof RateLimitError && known.retryAfterSeconds !== undefined) {
       res.setHeader('Retry-After', String(known.retryAfterSeconds));
     }

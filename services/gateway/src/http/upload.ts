@@ -112,7 +112,6 @@ async function store(stream: NodeJS.ReadableStream, fileName: string, options: R
  */
 function displayName(fileName: string): string {
   const lastSegment = fileName.split(/[/\\]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
   const cleaned = lastSegment.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   if (cleaned === '' || cleaned === '.' || cleaned === '..') {
     throw new ValidationError('The uploaded file has no usable name; send a file name such as sales.csv.');

@@ -1,6 +1,6 @@
 import { CreateChatBody, CreateMessageBody } from '@assay/contracts';
 import { toChatResource, toMessageResource } from '@assay/db';
-import { ErrorCode, RateLimitError, UnprocessableError } from '@assay/errors';
+import { ErrorCode, RateLimitError, UnavailableError, UnprocessableError } from '@assay/errors';
 import type { MessagePipeline } from '@assay/pipeline';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
@@ -53,7 +53,17 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
     }
 
     const message = await tenant.messages.create(chatId, { content: body.content, fileIds });
-    await options.pipeline.accept(tenant.tenantId, message);
+    try {
+      await options.pipeline.accept(tenant.tenantId, message);
+    } catch (error) {
+      // Without its hand-over the message would wait forever (and hold up the chat): end it.
+      await options.pipeline
+        .fail(tenant.tenantId, chatId, message.id, { code: ErrorCode.UNAVAILABLE, message: 'The message could not be queued; post it again.' })
+        .catch(() => undefined);
+      throw new UnavailableError('The message could not be queued because a backing service is unreachable; try again shortly.', {
+        cause: error,
+      });
+    }
     res.status(202).json(toMessageResource({ ...message, cells: [] }));
   });
 
