@@ -5,6 +5,7 @@ import { PayloadTooLargeError, ValidationError } from '@assay/errors';
 import { UploadSniffer, formatFromFileName } from '@assay/ingest';
 import { formatBytes, type BlobStore, type StoredBlob } from '@assay/storage';
 import busboy from 'busboy';
+import { displayName } from './file-name';
 
 /** An upload whose bytes are in the blob store and whose content matched its extension. */
 export interface ReceivedUpload {
@@ -104,20 +105,6 @@ async function store(stream: NodeJS.ReadableStream, fileName: string, options: R
     throw error instanceof PayloadTooLargeError ? tooLarge(options.maxBytes) : error;
   });
   return { name, format, blob };
-}
-
-/**
- * The name shown to people and used as /mnt/data/<name>: the last path segment of what the
- * client sent (never a path), without control characters.
- */
-function displayName(fileName: string): string {
-  const lastSegment = fileName.split(/[/\\]/).pop() ?? '';
-  const cleaned = lastSegment.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  if (cleaned === '' || cleaned === '.' || cleaned === '..') {
-    throw new ValidationError('The uploaded file has no usable name; send a file name such as sales.csv.');
-  }
-  if (Buffer.byteLength(cleaned) > 255) throw new ValidationError('The file name is longer than 255 bytes; shorten it.');
-  return cleaned;
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeError {
