@@ -32,10 +32,14 @@ export class LocalBlobStore implements BlobStore {
     await fs.promises.mkdir(path.dirname(finalPath), { recursive: true });
     const tempPath = `${finalPath}.partial`;
     const meter = new DigestMeter(options.maxBytes);
+    // Open before streaming: a write stream opens its file asynchronously, so an early failure
+    // could otherwise remove the file before it exists and leave it behind once opened.
+    const handle = await fs.promises.open(tempPath, 'wx');
     try {
-      await pipeline(source, meter, fs.createWriteStream(tempPath, { flags: 'wx' }));
+      await pipeline(source, meter, handle.createWriteStream());
       await fs.promises.rename(tempPath, finalPath);
     } catch (error) {
+      await handle.close().catch(() => undefined);
       await fs.promises.rm(tempPath, { force: true });
       throw error;
     }
