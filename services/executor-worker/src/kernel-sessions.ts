@@ -156,8 +156,15 @@ export class KernelSessions {
       }
     }
     const partial = `${target}.partial`;
-    await pipeline(await this.options.blobs.get(blobKey), fs.createWriteStream(partial, { mode: 0o644 }));
-    await fs.promises.rename(partial, target);
+    const handle = await fs.promises.open(partial, 'w', 0o644);
+    try {
+      await pipeline(await this.options.blobs.get(blobKey), handle.createWriteStream());
+      await fs.promises.rename(partial, target);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await fs.promises.rm(partial, { force: true });
+      throw error;
+    }
   }
 }
 
