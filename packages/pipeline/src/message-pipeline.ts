@@ -116,8 +116,7 @@ export class MessagePipeline {
   private async finishAsFailed(scope: TenantScope, chatId: string, messageId: string, failure: Failure): Promise<void> {
     const moved = await scope.messages.transition(messageId, ['queued', 'generating', 'executing'], 'failed', { failure });
     if (!moved) return;
-    const unrun = (await scope.cells.listForMessage(messageId)).filter((cell) => cell.status === 'queued');
-    await scope.cells.cancel(unrun.map((cell) => cell.id));
+    await scope.cells.cancelQueued(messageId);
     await this.options.events.publish({ type: 'message.failed', chatId, messageId, data: { error: failure } });
   }
 }

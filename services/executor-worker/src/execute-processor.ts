@@ -85,11 +85,8 @@ export function executeFailureHandler(options: Pick<ExecuteProcessorOptions, 'pi
 
 /** Files of this message and earlier ones of the chat, oldest first (a later upload wins a name). */
 async function inputFilesOf(scope: TenantScope, message: MessageWithFiles): Promise<ChatInputFile[]> {
-  const earlier = await scope.messages.listBefore(message.chatId, message.seq);
-  return [...earlier, message]
-    .flatMap((candidate) => candidate.files)
-    .filter(({ file }) => file.status === 'ready')
-    .map(({ file }) => ({ fileId: file.id, name: file.name, blobKey: file.blobKey }));
+  const files = await scope.messages.filesUpTo(message.chatId, message.seq);
+  return files.filter((file) => file.status === 'ready').map((file) => ({ fileId: file.id, name: file.name, blobKey: file.blobKey }));
 }
 
 function cellFailure(position: number, execution: Execution): { code: string; message: string } {

@@ -35,11 +35,10 @@ export class CellRepository {
     });
   }
 
-  /** Marks cells that will not run because an earlier cell of the same run failed. */
-  async cancel(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /** Marks the message's cells that have not run yet as cancelled (an earlier cell failed). */
+  async cancelQueued(messageId: string): Promise<void> {
     await this.prisma.cell.updateMany({
-      where: { id: { in: [...ids] }, tenantId: this.tenantId },
+      where: { messageId, tenantId: this.tenantId, status: 'queued' },
       data: { status: 'cancelled' },
     });
   }

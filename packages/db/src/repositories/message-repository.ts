@@ -6,8 +6,8 @@ import { assertResourceId } from './ids';
 /** A message with its attached files (in attachment order). */
 export type MessageWithFiles = Message & { files: Array<MessageFile & { file: File }> };
 
-/** A message with its attached files and its cells (in notebook order). */
-export type MessageWithCells = MessageWithFiles & { cells: Cell[] };
+/** A message with its attached files and its cells (in notebook order), without the cells' outputs. */
+export type MessageWithCells = MessageWithFiles & { cells: Array<Omit<Cell, 'outputs'>> };
 
 const WITH_FILES = { files: { orderBy: { position: 'asc' }, include: { file: true } } } as const;
 
@@ -66,13 +66,26 @@ export class MessageRepository {
     });
   }
 
-  /** Earlier messages of the chat (seq below `beforeSeq`) with their files and cells, oldest first. */
+  /**
+   * Earlier messages of the chat (seq below `beforeSeq`) with their files and cells, oldest
+   * first. Outputs are left out: they can be large (images) and the history needs only code.
+   */
   listBefore(chatId: string, beforeSeq: number): Promise<MessageWithCells[]> {
     return this.prisma.message.findMany({
       where: { tenantId: this.tenantId, chatId, seq: { lt: beforeSeq } },
       orderBy: { seq: 'asc' },
-      include: { ...WITH_FILES, cells: { orderBy: { position: 'asc' } } },
+      include: { ...WITH_FILES, cells: { orderBy: { position: 'asc' }, omit: { outputs: true } } },
     });
+  }
+
+  /** Files attached to the chat's messages up to `seq` (included), in message then attachment order. */
+  async filesUpTo(chatId: string, seq: number): Promise<File[]> {
+    const attachments = await this.prisma.messageFile.findMany({
+      where: { message: { tenantId: this.tenantId, chatId, seq: { lte: seq } } },
+      orderBy: [{ message: { seq: 'asc' } }, { position: 'asc' }],
+      include: { file: true },
+    });
+    return attachments.map((attachment) => attachment.file);
   }
 
   /**
@@ -121,13 +134,12 @@ export class MessageRepository {
     id: string,
     from: readonly MessageStatus[],
     to: MessageStatus,
-    extra: { provider?: string; failure?: Failure } = {},
+    extra: { failure?: Failure } = {},
   ): Promise<boolean> {
     const now = new Date();
     const data: Prisma.MessageUpdateManyMutationInput = { status: to };
     if (to === 'generating') data.startedAt = now;
     if (to === 'completed' || to === 'failed') data.completedAt = now;
-    if (extra.provider !== undefined) data.provider = extra.provider;
     if (extra.failure !== undefined) {
       data.failureCode = extra.failure.code;
       data.failureReason = extra.failure.message;

@@ -31,7 +31,6 @@ export interface EventSocketServerOptions {
 /** Close codes sent to clients (RFC 6455 private range for our own). */
 export const CloseCode = {
   GoingAway: 1001,
-  PolicyViolation: 1008,
   TooSlow: 4008,
 } as const;
 
