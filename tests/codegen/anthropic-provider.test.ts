@@ -21,7 +21,7 @@ import {
   notebookStream,
   stalledStream,
   textOnlyStream,
-} from './support/mock-anthropic-server';
+} from '../support/mock-anthropic-server';
 import { runPython } from './support/python';
 
 /**

@@ -8,7 +8,7 @@ import {
 } from '@assay/codegen';
 import type { CellDraft } from '@assay/contracts';
 import { ErrorCode } from '@assay/errors';
-import { MockAnthropicServer, notebookStream } from './support/mock-anthropic-server';
+import { MockAnthropicServer, notebookStream } from '../support/mock-anthropic-server';
 
 /**
  * One contract, every provider: whatever writes the notebook, callers see the same behaviour.
