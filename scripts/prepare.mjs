@@ -13,9 +13,6 @@ export const projectDir = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 /** Written into node_modules after a successful `npm ci`; a different lockfile or Node major means reinstall. */
 const INSTALL_STAMP = path.join(projectDir, 'node_modules', '.assay-install.json');
 
-/** Serialises npm installs with other tools on the machine (see docs/conventions.md). */
-const NPM_LOCK_FILE = '/tmp/assay-npm.lock';
-
 /** Environment of every step: no telemetry or update checks over the network. */
 const QUIET_ENV = { TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1', CHECKPOINT_DISABLE: '1', DO_NOT_TRACK: '1' };
 
@@ -93,23 +90,9 @@ function installFingerprint() {
   };
 }
 
-function hasExecutable(name) {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, name), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** npm's complaint when package-lock.json lacks entries package.json implies. */
 const LOCK_OUT_OF_SYNC = /can only install packages when your package\.json and package-lock\.json/;
 
-function withNpmLock(command, args) {
-  return hasExecutable('flock') ? ['flock', [NPM_LOCK_FILE, command, ...args]] : [command, args];
-}
 
 /**
  * `npm ci` when node_modules is missing or was installed from another package-lock.json.
@@ -129,7 +112,7 @@ export async function installDependencies() {
     // Never installed by this script, or node_modules is gone.
   }
   say('Installing npm dependencies (npm ci)');
-  const [ciCommand, ciArgs] = withNpmLock(...npmCommand(['ci', '--include=dev', '--no-audit', '--no-fund']));
+  const [ciCommand, ciArgs] = npmCommand(['ci', '--include=dev', '--no-audit', '--no-fund']);
   const ci = await run(ciCommand, ciArgs, { keepStderr: true });
   if (ci.exitCode !== 0 && LOCK_OUT_OF_SYNC.test(ci.stderr)) {
     const missing = ci.stderr.split('\n').filter((line) => line.includes('Missing:')).length;
@@ -137,7 +120,7 @@ export async function installDependencies() {
       `npm ci refused package-lock.json: it lacks ${missing} optional packages for other platforms. ` +
         'Installing the locked tree with npm install instead',
     );
-    const [installCommand, installArgs] = withNpmLock(...npmCommand(['install', '--include=dev', '--no-audit', '--no-fund']));
+    const [installCommand, installArgs] = npmCommand(['install', '--include=dev', '--no-audit', '--no-fund']);
     const exitCode = await run(installCommand, installArgs);
     if (exitCode !== 0) return fail(`npm install failed (exit code ${exitCode}); see its output above.`, exitCode);
     if (installFingerprint().lockfileSha256 !== wanted.lockfileSha256) {
