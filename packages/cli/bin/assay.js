@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Committed launcher: npm links bins at install time, before `dist/` is built.
+'use strict';
+require('../dist/main.js')
+  .main(process.argv.slice(2))
+  .then((exitCode) => {
+    process.exitCode = exitCode;
+  });
