@@ -71,3 +71,29 @@ export class UnavailableError extends AssayError {
     super(ErrorCode.UNAVAILABLE, message, { ...options, status: 503, retryable: true });
   }
 }
+
+/** How much of a quota is left, sent as `X-RateLimit-*` headers with a {@link QuotaExceededError}. */
+export interface QuotaState {
+  /** The quota, in its unit (bytes, requests, ...). */
+  limit: number;
+  /** What is left of it, never negative. */
+  remaining: number;
+  /** When the quota refills, if it does (rate quotas); absent for stock quotas like stored bytes. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * 429: a tenant quota (stored bytes, uploads per hour, ...) does not allow the request. Nothing
+ * of the request has been kept.
+ */
+export class QuotaExceededError extends AssayError {
+  readonly quota: QuotaState;
+  constructor(message: string, quota: QuotaState, options: Options = {}) {
+    super(ErrorCode.QUOTA_EXCEEDED, message, {
+      ...options,
+      status: 429,
+      details: { limit: quota.limit, remaining: quota.remaining, ...options.details },
+    });
+    this.quota = quota;
+  }
+}

@@ -4,6 +4,7 @@ export type { AssayErrorOptions } from './assay-error';
 export {
   NotFoundError,
   PayloadTooLargeError,
+  QuotaExceededError,
   RateLimitError,
   UnauthorizedError,
   UnavailableError,
@@ -11,3 +12,4 @@ export {
   UnsupportedMediaTypeError,
   ValidationError,
 } from './http-errors';
+export type { QuotaState } from './http-errors';

@@ -1,6 +1,6 @@
 import type { Failure, FileFormat, FileMetadata } from '@assay/contracts';
-import { NotFoundError } from '@assay/errors';
-import type { File, PrismaClient } from '../generated/prisma/client.js';
+import { NotFoundError, QuotaExceededError } from '@assay/errors';
+import type { File, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { assertResourceId } from './ids';
 
 /** What the gateway knows about an upload once its bytes are stored. */
@@ -10,6 +10,25 @@ export interface NewFile {
   sizeBytes: number;
   sha256: string;
   blobKey: string;
+}
+
+/** Options of {@link FileRepository.createStored}. */
+export interface StoreFileOptions {
+  /**
+   * Most bytes the tenant may keep in the blob store (distinct contents counted once); used
+   * when the tenant has no quota of its own.
+   */
+  defaultStorageQuotaBytes: number;
+}
+
+/** The outcome of {@link FileRepository.createStored}. */
+export interface StoredFile {
+  file: File;
+  /**
+   * True when the tenant already had a file with the same content: the new row points at that
+   * blob, and the blob just written is no longer needed (the caller deletes it).
+   */
+  deduplicated: boolean;
 }
 
 /** Uploaded files of one tenant. */
@@ -23,6 +42,47 @@ export class FileRepository {
     return this.prisma.file.create({
       data: { ...file, sizeBytes: BigInt(file.sizeBytes), tenantId: this.tenantId },
     });
+  }
+
+  /**
+   * Records an upload whose bytes were just written to `file.blobKey`, deduplicating by content
+   * and enforcing the tenant's storage quota. When the tenant already stores the same content
+   * (same SHA-256 and size), the row points at that blob instead and costs no quota. Uploads of
+   * one tenant are serialised here (a transaction-scoped advisory lock), so concurrent uploads
+   * cannot together exceed the quota.
+   *
+   * @throws QuotaExceededError (429) when the new content does not fit; nothing is recorded
+   */
+  async createStored(file: NewFile, options: StoreFileOptions): Promise<StoredFile> {
+    return this.prisma.$transaction(async (tx) => {
+      await lockTenantStorage(tx, this.tenantId);
+      const twin = await tx.file.findFirst({
+        where: { tenantId: this.tenantId, sha256: file.sha256, sizeBytes: BigInt(file.sizeBytes) },
+        orderBy: { createdAt: 'asc' },
+        select: { blobKey: true },
+      });
+      if (!twin) {
+        const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: this.tenantId }, select: { storageQuotaBytes: true } });
+        const quota = tenant.storageQuotaBytes === null ? options.defaultStorageQuotaBytes : Number(tenant.storageQuotaBytes);
+        const used = await storedBytesIn(tx, this.tenantId);
+        if (used + file.sizeBytes > quota) {
+          throw new QuotaExceededError(
+            `This file (${file.sizeBytes} bytes) does not fit in your storage quota: ${used} of ${quota} bytes are in use. Delete files you no longer need or ask the operator for a larger quota.`,
+            { limit: quota, remaining: Math.max(0, quota - used) },
+            { details: { quota: 'storageBytes', usedBytes: used, fileBytes: file.sizeBytes } },
+          );
+        }
+      }
+      const created = await tx.file.create({
+        data: { ...file, blobKey: twin?.blobKey ?? file.blobKey, sizeBytes: BigInt(file.sizeBytes), tenantId: this.tenantId },
+      });
+      return { file: created, deduplicated: twin !== null };
+    });
+  }
+
+  /** Bytes the tenant keeps in the blob store, each distinct blob counted once. */
+  storedBytes(): Promise<number> {
+    return storedBytesIn(this.prisma, this.tenantId);
   }
 
   /** @throws NotFoundError when the file does not exist for this tenant */
@@ -48,9 +108,20 @@ export class FileRepository {
     });
   }
 
-  /** Removes a file row that nothing references yet (an upload whose hand-over failed). */
-  async delete(id: string): Promise<void> {
-    await this.prisma.file.deleteMany({ where: { id, tenantId: this.tenantId } });
+  /**
+   * Removes a file row that nothing references yet (an upload whose hand-over failed).
+   * @returns the blob key when no other file of the tenant shares the blob (so the caller may
+   *   delete the blob), otherwise undefined
+   */
+  async delete(id: string): Promise<string | undefined> {
+    return this.prisma.$transaction(async (tx) => {
+      await lockTenantStorage(tx, this.tenantId);
+      const row = await tx.file.findFirst({ where: { id, tenantId: this.tenantId }, select: { blobKey: true } });
+      if (!row) return undefined;
+      await tx.file.delete({ where: { id } });
+      const sharers = await tx.file.count({ where: { tenantId: this.tenantId, blobKey: row.blobKey } });
+      return sharers === 0 ? row.blobKey : undefined;
+    });
   }
 
   markReady(id: string, metadata: FileMetadata): Promise<File> {
@@ -76,4 +147,17 @@ export class FileRepository {
     });
     return rows.map((row) => row.chatId);
   }
+}
+
+/** Serialises a tenant's storage accounting (uploads, deletions) until the transaction ends. */
+async function lockTenantStorage(tx: Prisma.TransactionClient, tenantId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`storage:${tenantId}`}, 0))`;
+}
+
+async function storedBytesIn(client: Prisma.TransactionClient | PrismaClient, tenantId: string): Promise<number> {
+  const rows = await client.$queryRaw<Array<{ total: bigint | null }>>`
+    SELECT SUM(size) AS total FROM (
+      SELECT DISTINCT ON ("blobKey") "sizeBytes" AS size FROM "File" WHERE "tenantId" = ${tenantId}::uuid
+    ) AS blobs`;
+  return Number(rows[0]?.total ?? 0);
 }

@@ -1,5 +1,5 @@
 import type { ErrorBody } from '@assay/contracts';
-import { AssayError, ErrorCode, RateLimitError, ValidationError, isAssayError } from '@assay/errors';
+import { AssayError, ErrorCode, QuotaExceededError, RateLimitError, ValidationError, isAssayError } from '@assay/errors';
 import type { Logger } from '@assay/logger';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 
@@ -14,6 +14,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (known.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
     if (known instanceof RateLimitError && known.retryAfterSeconds !== undefined) {
       res.setHeader('Retry-After', String(known.retryAfterSeconds));
+    }
+    if (known instanceof QuotaExceededError) {
+      res.setHeader('X-RateLimit-Limit', String(known.quota.limit));
+      res.setHeader('X-RateLimit-Remaining', String(known.quota.remaining));
+      if (known.quota.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.quota.retryAfterSeconds));
     }
     const body: ErrorBody = { error: known.toJSON() };
     if (res.headersSent) {

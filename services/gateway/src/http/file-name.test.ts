@@ -9,6 +9,9 @@ describe('displayName', () => {
     ['  padded.tsv  ', 'padded.tsv'],
     ['bell\u0007and\nnewline.csv', 'bellandnewline.csv'],
     ['Région & "Notes".xlsx', 'Région & "Notes".xlsx'],
+    ['Re\u0301gion.csv', 'Région.csv'],
+    ['invoice\u202Excslx.csv', 'invoicexcslx.csv'],
+    ['c1\u0085control\u2028.tsv', 'c1control.tsv'],
   ])('%j -> %j', (sent, expected) => {
     expect(displayName(sent)).toBe(expected);
   });

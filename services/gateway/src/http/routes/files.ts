@@ -11,6 +11,8 @@ export interface FileRoutesOptions {
   blobs: BlobStore;
   logger: Logger;
   maxUploadBytes: number;
+  /** Bytes a tenant may store when it has no quota of its own. */
+  defaultStorageQuotaBytes: number;
 }
 
 /** `/v1/files`: upload a table, read its metadata and ingest status. */
@@ -30,25 +32,30 @@ export function fileRoutes(options: FileRoutesOptions): Router {
       throw error;
     }
 
-    let fileId: string | undefined;
+    let stored;
     try {
-      const file = await tenant.files.create({
-        name: upload.name,
-        format: upload.format,
-        sizeBytes: upload.blob.sizeBytes,
-        sha256: upload.blob.sha256,
-        blobKey: upload.blob.key,
-      });
-      fileId = file.id;
-      await options.queues.add('ingest', { tenantId: tenant.tenantId, fileId: file.id });
-      options.logger.info({ tenantId: tenant.tenantId, fileId: file.id, sizeBytes: upload.blob.sizeBytes }, 'file uploaded');
-      res.status(202).json(toFileResource(file));
+      stored = await tenant.files.createStored(
+        { name: upload.name, format: upload.format, sizeBytes: upload.blob.sizeBytes, sha256: upload.blob.sha256, blobKey: upload.blob.key },
+        { defaultStorageQuotaBytes: options.defaultStorageQuotaBytes },
+      );
     } catch (error) {
-      // Nothing half-created: without its ingest job the file would stay pending forever.
-      if (fileId !== undefined) await tenant.files.delete(fileId).catch(() => undefined);
       await options.blobs.delete(upload.blob.key).catch(() => undefined);
       throw error;
     }
+    const { file, deduplicated } = stored;
+    // Same content as a file the tenant already has: the new row shares that blob.
+    if (deduplicated) await options.blobs.delete(upload.blob.key).catch(() => undefined);
+
+    try {
+      await options.queues.add('ingest', { tenantId: tenant.tenantId, fileId: file.id });
+    } catch (error) {
+      // Nothing half-created: without its ingest job the file would stay pending forever.
+      const orphanBlob = await tenant.files.delete(file.id).catch(() => undefined);
+      if (orphanBlob !== undefined) await options.blobs.delete(orphanBlob).catch(() => undefined);
+      throw error;
+    }
+    options.logger.info({ tenantId: tenant.tenantId, fileId: file.id, sizeBytes: upload.blob.sizeBytes, deduplicated }, 'file uploaded');
+    res.status(202).json(toFileResource(file));
   });
 
   router.get('/:fileId', async (req, res) => {
