@@ -11,9 +11,11 @@ export {
 } from './api-keys';
 export type { ApiKeyPrincipal, GeneratedApiKey } from './api-keys';
 export { TenantScope } from './tenant-scope';
-export type { NewFile } from './repositories/file-repository';
+export type { NewFile, StoreFileOptions, StoredFile } from './repositories/file-repository';
 export type { ChatWithNotebook } from './repositories/chat-repository';
-export type { MessageWithCells, MessageWithFiles } from './repositories/message-repository';
+export type { ChatFile, MessageWithCells, MessageWithFiles, NewMessageOptions } from './repositories/message-repository';
+export { assignWorkspaceNames } from './workspace-names';
+export type { AttachedFile } from './workspace-names';
 export { fileMetadataOf, toCell, toChatResource, toFileResource, toMessageResource } from './mappers';
 export type {
   Cell as CellRow,

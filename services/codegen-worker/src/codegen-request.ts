@@ -6,21 +6,25 @@ const DATA_DIR = '/mnt/data';
 
 /**
  * Builds what the model may see for a message: the question, the metadata of the chat's files
- * (this message's first, then earlier ones, all present in the kernel's /mnt/data), and the
- * code of earlier messages. Metadata only: headers, sheet names, row counts — never cell values.
+ * (every file attached up to this message, as the kernel's /mnt/data holds them, this
+ * message's own first), and the code
+ * of earlier messages. Metadata only: headers, sheet names, row counts — never cell values.
  */
 export async function buildCodegenRequest(scope: TenantScope, message: MessageWithFiles): Promise<CodegenRequest> {
   const earlier = await scope.messages.listBefore(message.chatId, message.seq);
+  // This message's files first: they are what the question is most likely about.
+  const attachedNow = new Set(message.files.map(({ fileId }) => fileId));
+  const chatFiles = (await scope.messages.chatFilesUpTo(message.chatId, message.seq)).sort(
+    (a, b) => Number(attachedNow.has(b.file.id)) - Number(attachedNow.has(a.file.id)),
+  );
 
   const files: CodegenRequest['files'] = [];
-  const seenNames = new Set<string>();
-  for (const { file } of [message, ...[...earlier].reverse()].flatMap((candidate) => candidate.files)) {
-    if (seenNames.has(file.name) || file.status !== 'ready') continue;
-    seenNames.add(file.name);
+  for (const { file, workspaceName } of chatFiles) {
+    if (file.status !== 'ready') continue;
     const metadata = fileMetadataOf(file);
     files.push({
-      name: file.name,
-      path: `${DATA_DIR}/${file.name}`,
+      name: workspaceName,
+      path: `${DATA_DIR}/${workspaceName}`,
       format: file.format,
       sizeBytes: Number(file.sizeBytes),
       sheets: metadata?.sheets ?? [],

@@ -83,10 +83,12 @@ export function executeFailureHandler(options: Pick<ExecuteProcessorOptions, 'pi
   };
 }
 
-/** Files of this message and earlier ones of the chat, oldest first (a later upload wins a name). */
+/** Files of this message and earlier ones of the chat, each under its workspace name. */
 async function inputFilesOf(scope: TenantScope, message: MessageWithFiles): Promise<ChatInputFile[]> {
-  const files = await scope.messages.filesUpTo(message.chatId, message.seq);
-  return files.filter((file) => file.status === 'ready').map((file) => ({ fileId: file.id, name: file.name, blobKey: file.blobKey }));
+  const files = await scope.messages.chatFilesUpTo(message.chatId, message.seq);
+  return files
+    .filter(({ file }) => file.status === 'ready')
+    .map(({ file, workspaceName }) => ({ fileId: file.id, name: workspaceName, blobKey: file.blobKey }));
 }
 
 function cellFailure(position: number, execution: Execution): { code: string; message: string } {

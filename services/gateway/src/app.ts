@@ -24,6 +24,8 @@ export interface GatewayAppOptions {
     maxUploadBytes: number;
     maxJsonBytes: number;
     maxPendingMessagesPerChat: number;
+    maxFilesPerChat: number;
+    defaultStorageQuotaBytes: number;
   };
 }
 
@@ -46,11 +48,16 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       blobs: options.blobs,
       logger: options.logger,
       maxUploadBytes: options.limits.maxUploadBytes,
+      defaultStorageQuotaBytes: options.limits.defaultStorageQuotaBytes,
     }),
   );
   v1.use(
     '/chats',
-    chatRoutes({ pipeline: options.pipeline, maxPendingMessagesPerChat: options.limits.maxPendingMessagesPerChat }),
+    chatRoutes({
+      pipeline: options.pipeline,
+      maxPendingMessagesPerChat: options.limits.maxPendingMessagesPerChat,
+      maxFilesPerChat: options.limits.maxFilesPerChat,
+    }),
   );
   app.use('/v1', v1);
 

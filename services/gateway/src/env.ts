@@ -16,6 +16,10 @@ export const GatewayEnv = CoreEnv.extend({
   ASSAY_MAX_JSON_BYTES: ByteSizeEnv.default(1024 * 1024),
   /** Messages of one chat that may wait or run at once; past it, posting answers 429. */
   ASSAY_MAX_PENDING_MESSAGES_PER_CHAT: PositiveIntEnv.default(20),
+  /** Distinct files one chat may use over all its messages; past it, posting answers 422. */
+  ASSAY_MAX_FILES_PER_CHAT: PositiveIntEnv.default(5),
+  /** Bytes a tenant may keep in storage (same content counted once) unless it has its own quota. */
+  ASSAY_STORAGE_QUOTA_BYTES: ByteSizeEnv.default(10 * 1024 ** 3),
 
   // WebSocket
   /** Interval of the heartbeat ping; a client that misses one is disconnected. */

@@ -35,6 +35,8 @@ async function main(): Promise<void> {
       maxUploadBytes: env.ASSAY_MAX_UPLOAD_BYTES,
       maxJsonBytes: env.ASSAY_MAX_JSON_BYTES,
       maxPendingMessagesPerChat: env.ASSAY_MAX_PENDING_MESSAGES_PER_CHAT,
+      maxFilesPerChat: env.ASSAY_MAX_FILES_PER_CHAT,
+      defaultStorageQuotaBytes: env.ASSAY_STORAGE_QUOTA_BYTES,
     },
   });
   const server = http.createServer(app);

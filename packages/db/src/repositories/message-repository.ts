@@ -1,6 +1,7 @@
 import type { CellDraft, Failure, MessageStatus } from '@assay/contracts';
-import { NotFoundError } from '@assay/errors';
+import { ErrorCode, NotFoundError, UnprocessableError } from '@assay/errors';
 import type { Cell, File, Message, MessageFile, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { assignWorkspaceNames } from '../workspace-names';
 import { assertResourceId } from './ids';
 
 /** A message with its attached files (in attachment order). */
@@ -8,6 +9,23 @@ export type MessageWithFiles = Message & { files: Array<MessageFile & { file: Fi
 
 /** A message with its attached files and its cells (in notebook order), without the cells' outputs. */
 export type MessageWithCells = MessageWithFiles & { cells: Array<Omit<Cell, 'outputs'>> };
+
+/** A file as a chat's code sees it: the row, and its name under /mnt/data. */
+export interface ChatFile {
+  file: File;
+  /** The file's name in the chat's workspace (a numbered copy name when an earlier file took its name). */
+  workspaceName: string;
+}
+
+/** Options of {@link MessageRepository.create}. */
+export interface NewMessageOptions {
+  /**
+   * Most distinct files the chat may have attached, this message's included. Past it, the
+   * message is not stored and `create` throws CHAT_FILE_LIMIT (422).
+   * @defaultValue no limit
+   */
+  maxFilesPerChat?: number;
+}
 
 const WITH_FILES = { files: { orderBy: { position: 'asc' }, include: { file: true } } } as const;
 
@@ -20,14 +38,31 @@ export class MessageRepository {
 
   /**
    * Stores a message at the end of its chat. The chat row is locked while the sequence number
-   * is taken, so concurrent posts to one chat get consecutive numbers.
+   * is taken and the file limit checked, so concurrent posts to one chat get consecutive
+   * numbers and cannot together exceed the limit.
    *
    * @throws NotFoundError when the chat does not exist for this tenant
+   * @throws UnprocessableError CHAT_FILE_LIMIT when the chat would hold more than `maxFilesPerChat` files
    */
-  async create(chatId: string, input: { content: string; fileIds: readonly string[] }): Promise<MessageWithFiles> {
+  async create(chatId: string, input: { content: string; fileIds: readonly string[] }, options: NewMessageOptions = {}): Promise<MessageWithFiles> {
     assertResourceId('Chat', chatId);
     return this.prisma.$transaction(async (tx) => {
       await lockChat(tx, this.tenantId, chatId);
+      if (options.maxFilesPerChat !== undefined && input.fileIds.length > 0) {
+        const attached = await tx.messageFile.findMany({
+          where: { message: { chatId, tenantId: this.tenantId } },
+          select: { fileId: true },
+          distinct: ['fileId'],
+        });
+        const all = new Set([...attached.map((row) => row.fileId), ...input.fileIds]);
+        if (all.size > options.maxFilesPerChat) {
+          throw new UnprocessableError(
+            ErrorCode.CHAT_FILE_LIMIT,
+            `A chat can use at most ${options.maxFilesPerChat} files; this one already has ${attached.length}, and this message would bring it to ${all.size}. Start a new chat for other files, or attach fewer.`,
+            { details: { limit: options.maxFilesPerChat, attached: attached.length, requested: all.size } },
+          );
+        }
+      }
       const last = await tx.message.findFirst({ where: { chatId }, orderBy: { seq: 'desc' }, select: { seq: true } });
       return tx.message.create({
         data: {
@@ -78,14 +113,27 @@ export class MessageRepository {
     });
   }
 
-  /** Files attached to the chat's messages up to `seq` (included), in message then attachment order. */
-  async filesUpTo(chatId: string, seq: number): Promise<File[]> {
+  /**
+   * The files a message's code can read: those attached to the chat's messages up to `seq`
+   * (included), each once, oldest attachment first, with its name under /mnt/data (see
+   * `assignWorkspaceNames`: a later file whose name is taken gets a numbered copy name).
+   */
+  async chatFilesUpTo(chatId: string, seq: number): Promise<ChatFile[]> {
     const attachments = await this.prisma.messageFile.findMany({
       where: { message: { tenantId: this.tenantId, chatId, seq: { lte: seq } } },
       orderBy: [{ message: { seq: 'asc' } }, { position: 'asc' }],
       include: { file: true },
     });
-    return attachments.map((attachment) => attachment.file);
+    const names = assignWorkspaceNames(attachments.map(({ file }) => ({ id: file.id, name: file.name })));
+    const seen = new Set<string>();
+    const files: ChatFile[] = [];
+    for (const { file } of attachments) {
+      const workspaceName = names.get(file.id);
+      if (seen.has(file.id) || workspaceName === undefined) continue;
+      seen.add(file.id);
+      files.push({ file, workspaceName });
+    }
+    return files;
   }
 
   /**

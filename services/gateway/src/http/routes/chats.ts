@@ -10,6 +10,8 @@ export interface ChatRoutesOptions {
   pipeline: MessagePipeline;
   /** Unfinished messages a chat may hold; past it, posting answers 429. */
   maxPendingMessagesPerChat: number;
+  /** Distinct files a chat may use, over all its messages; past it, posting answers 422. */
+  maxFilesPerChat: number;
 }
 
 /** `/v1/chats`: create chats, post messages, read a chat's notebook. */
@@ -52,7 +54,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
       );
     }
 
-    const message = await tenant.messages.create(chatId, { content: body.content, fileIds });
+    const message = await tenant.messages.create(chatId, { content: body.content, fileIds }, { maxFilesPerChat: options.maxFilesPerChat });
     try {
       await options.pipeline.accept(tenant.tenantId, message);
     } catch (error) {
