@@ -101,6 +101,20 @@ export class ServiceStack {
     return this.services.find((service) => service.name === name)?.child;
   }
 
+  /**
+   * Kills a service abruptly (SIGKILL: no shutdown handler runs, as in a crash or an OOM kill)
+   * and starts a new process of it, resolving once that one is ready.
+   */
+  async crashAndRestart(name: ServiceName, timeoutMs = 30_000): Promise<void> {
+    const index = this.services.findIndex((service) => service.name === name);
+    const running = this.services[index];
+    if (running === undefined) throw new Error(`${name} is not running`);
+    this.services.splice(index, 1);
+    running.child.kill('SIGKILL');
+    await running.exited;
+    await this.spawn(name, timeoutMs);
+  }
+
   /** Stops every service with SIGTERM (SIGKILL after 15 s) and removes the data directory. */
   async stop(): Promise<void> {
     await Promise.all(

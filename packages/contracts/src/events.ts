@@ -66,6 +66,21 @@ export const CellCompletedEvent = chatEvent(
   }),
 );
 
+/**
+ * The chat's kernel had been lost (crash, out of memory, idle timeout, executor restart) and a
+ * new one was rebuilt by running the chat's earlier successful code cells again, in order,
+ * before the next cell. Their outputs are not sent again. `failedCellIds` lists replayed cells
+ * that raised this time (their variables may be missing).
+ */
+export const SessionRestoredEvent = chatEvent(
+  'session.restored',
+  z.object({
+    replayedCells: z.number().int().nonnegative(),
+    failedCellIds: z.array(ResourceId),
+    durationMs: z.number().nonnegative(),
+  }),
+);
+
 export const MessageCompletedEvent = chatEvent(
   'message.completed',
   z.object({ cellCount: z.number().int().nonnegative() }),
@@ -81,6 +96,7 @@ export const ChatEvent = z.discriminatedUnion('type', [
   CellStartedEvent,
   CellOutputEvent,
   CellCompletedEvent,
+  SessionRestoredEvent,
   MessageCompletedEvent,
   MessageFailedEvent,
 ]);

@@ -31,6 +31,7 @@ export {
   MessageAcceptedEvent,
   MessageCompletedEvent,
   MessageFailedEvent,
+  SessionRestoredEvent,
   isChatEventOfType,
 } from './events';
 export type { ChatEventInput, ChatEventOf, ChatEventType } from './events';

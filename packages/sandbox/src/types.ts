@@ -61,6 +61,13 @@ export interface Sandbox {
   /** True while a kernel is running and the sandbox is not closed. */
   readonly isAlive: boolean;
   /**
+   * Counts the kernels this sandbox has started, from 1. It grows whenever the kernel was
+   * replaced (after a crash, an unresponsive timeout, `restart()`), i.e. whenever variables were
+   * lost: a caller that remembers the value can tell that it must rebuild state. Backends that
+   * cannot tell leave it undefined.
+   */
+  readonly kernelGeneration?: number;
+  /**
    * Runs one cell and resolves when the kernel is done with it.
    * @throws AssayError `SANDBOX_UNAVAILABLE` when the sandbox is closed or no kernel could be
    * started, `KERNEL_DIED` when the kernel had died while idle (call `restart()`).

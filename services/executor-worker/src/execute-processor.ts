@@ -7,6 +7,7 @@ import type { MessagePipeline } from '@assay/pipeline';
 import type { FinalFailureHandler, JobProcessor } from '@assay/queue';
 import type { Execution } from '@assay/sandbox';
 import type { ChatInputFile, KernelSessions } from './kernel-sessions';
+import { restoreSessionIfNeeded } from './session-restore';
 
 export interface ExecuteProcessorOptions {
   prisma: PrismaClient;
@@ -32,6 +33,15 @@ export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor
     if (codeCells.length > 0) {
       const session = await options.sessions.acquire(tenantId, chatId);
       await options.sessions.provideFiles(session, await inputFilesOf(scope, message));
+      await restoreSessionIfNeeded(session, {
+        scope,
+        events: options.events,
+        logger,
+        chatId,
+        messageId,
+        beforePosition: Math.min(...codeCells.map((cell) => cell.position)),
+        cellTimeoutMs: options.cellTimeoutMs,
+      });
 
       for (const cell of codeCells) {
         await scope.cells.markRunning(cell.id);

@@ -34,6 +34,29 @@ export interface ChatSession {
   /** Host directory mounted read-only at /mnt/inputs. */
   readonly inputsDir: string;
   lastUsedAt: number;
+  /**
+   * The kernel generation (`Sandbox.kernelGeneration`) whose variables reflect the chat's
+   * notebook; undefined until the session has been brought up to date (a new kernel).
+   */
+  upToDateGeneration: number | undefined;
+  /** Set when the kernel ended by itself: its variables are gone even if the sandbox restarts it. */
+  stateLost: boolean;
+}
+
+/**
+ * Whether the session's kernel may lack variables the chat's earlier cells created: it is new,
+ * it died, or the sandbox replaced it (after a crash or an unresponsive timeout).
+ */
+export function needsRestore(session: ChatSession): boolean {
+  if (session.stateLost || session.upToDateGeneration === undefined) return true;
+  const generation = session.sandbox.kernelGeneration;
+  return generation !== undefined && generation !== session.upToDateGeneration;
+}
+
+/** Records that the session's current kernel holds the chat's state. */
+export function markUpToDate(session: ChatSession): void {
+  session.stateLost = false;
+  session.upToDateGeneration = session.sandbox.kernelGeneration ?? 0;
 }
 
 /**
@@ -120,8 +143,11 @@ export class KernelSessions {
       sandboxId: chatId,
       logger,
     });
-    sandbox.on('exit', (exit) => logger.warn({ ...exit }, 'kernel exited on its own'));
-    const session: ChatSession = { sandbox, dataDir, inputsDir, lastUsedAt: Date.now() };
+    const session: ChatSession = { sandbox, dataDir, inputsDir, lastUsedAt: Date.now(), upToDateGeneration: undefined, stateLost: false };
+    sandbox.on('exit', (exit) => {
+      session.stateLost = true;
+      logger.warn({ ...exit }, 'kernel exited on its own');
+    });
     this.sessions.set(chatId, session);
     logger.info('kernel started');
     return session;

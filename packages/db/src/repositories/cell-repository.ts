@@ -12,6 +12,19 @@ export class CellRepository {
     return this.prisma.cell.findMany({ where: { tenantId: this.tenantId, messageId }, orderBy: { position: 'asc' } });
   }
 
+  /**
+   * The code that built a chat's kernel state: its code cells that ran successfully before
+   * `beforePosition`, in notebook order, without their outputs. Replaying them in a fresh kernel
+   * restores the variables a lost kernel held.
+   */
+  listSucceededCode(chatId: string, beforePosition: number): Promise<Array<Pick<Cell, 'id' | 'position' | 'source'>>> {
+    return this.prisma.cell.findMany({
+      where: { tenantId: this.tenantId, chatId, kind: 'code', status: 'ok', position: { lt: beforePosition } },
+      orderBy: { position: 'asc' },
+      select: { id: true, position: true, source: true },
+    });
+  }
+
   markRunning(id: string): Promise<Cell> {
     return this.prisma.cell.update({
       where: { id, tenantId: this.tenantId },

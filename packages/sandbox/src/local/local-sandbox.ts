@@ -32,6 +32,7 @@ export class LocalSandbox implements Sandbox {
   /** The kernel runs go to; undefined while a fresh one starts. */
   private current: LocalKernel | undefined;
   private readonly events = new EventEmitter();
+  private generation = 0;
 
   private constructor(
     readonly id: string,
@@ -53,6 +54,10 @@ export class LocalSandbox implements Sandbox {
   ): Promise<LocalSandbox> {
     const kernel = await LocalKernel.start(config, mounts, logger);
     return new LocalSandbox(id, mounts, config, logger, kernel);
+  }
+
+  get kernelGeneration(): number {
+    return this.generation;
   }
 
   get isAlive(): boolean {
@@ -227,6 +232,7 @@ export class LocalSandbox implements Sandbox {
   /** Makes `kernel` current and reports it if it ends by itself. */
   private adopt(kernel: LocalKernel): void {
     this.current = kernel;
+    this.generation += 1;
     void kernel.ended.then((end) => {
       if (end.stopReason !== undefined) return;
       const exit: KernelExit = { exitCode: end.exitCode, signal: end.signal, duringExecution: this.running };
