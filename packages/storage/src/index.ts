@@ -1,4 +1,10 @@
-export { LocalBlobStore, formatBytes } from './local/local-blob-store';
+export { LocalBlobStore } from './local/local-blob-store';
 export type { LocalBlobStoreOptions } from './local/local-blob-store';
+export { S3BlobStore } from './s3/s3-blob-store';
+export type { S3BlobStoreOptions } from './s3/s3-blob-store';
+export { createBlobStore } from './create-blob-store';
+export type { BlobStoreConfig, CreateBlobStoreOptions } from './create-blob-store';
+export { StorageEnv, blobStoreConfigFromEnv, refineStorageEnv } from './storage-env';
+export { formatBytes } from './format-bytes';
 export type { BlobStore, PutOptions, StoredBlob } from './types';
 export { withLocalFile } from './local-copy';

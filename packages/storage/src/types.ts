@@ -40,4 +40,9 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
   /** Removes a blob; removing a missing blob is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Resolves when the store can take writes right now (readiness checks call it), rejects with
+   * an AssayError saying what is wrong otherwise. Cheap: one metadata request at most.
+   */
+  ping(): Promise<void>;
 }

@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { isAssayError } from '@assay/errors';
-import { LocalBlobStore, formatBytes } from './local-blob-store';
+import { formatBytes } from '../format-bytes';
+import { LocalBlobStore } from './local-blob-store';
 
 let rootDir: string;
 let store: LocalBlobStore;
