@@ -70,6 +70,8 @@ ENTRYPOINT ["/usr/bin/tini", "-s", "--"]
 ############################################################################################
 FROM base AS manifests
 COPY package.json package-lock.json .npmrc ./
+COPY packages/artifacts/package.json packages/artifacts/
+COPY packages/cli/package.json packages/cli/
 COPY packages/codegen/package.json packages/codegen/
 COPY packages/config/package.json packages/config/
 COPY packages/contracts/package.json packages/contracts/

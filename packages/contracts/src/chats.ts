@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ArtifactResource } from './artifacts';
 import { Failure, ResourceId, Timestamp } from './ids';
 import { Cell } from './notebook';
 
@@ -25,6 +26,8 @@ export const MessageResource = z.object({
   createdAt: Timestamp,
   completedAt: Timestamp.nullable(),
   cells: z.array(Cell),
+  /** Files the message's code wrote under /mnt/data, in the order they were found. */
+  artifacts: z.array(ArtifactResource),
 });
 export type MessageResource = z.infer<typeof MessageResource>;
 

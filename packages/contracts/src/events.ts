@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ArtifactResource } from './artifacts';
 import { FileFormat, FileStatus, SheetMetadata } from './files';
 import { Failure, ResourceId, Timestamp } from './ids';
 import { Cell, CellOutput, CellStatus } from './notebook';
@@ -66,6 +67,9 @@ export const CellCompletedEvent = chatEvent(
   }),
 );
 
+/** A cell wrote a file under /mnt/data and it was kept (see ArtifactResource). */
+export const ArtifactCreatedEvent = chatEvent('artifact.created', z.object({ artifact: ArtifactResource }));
+
 /**
  * The chat's kernel had been lost (crash, out of memory, idle timeout, executor restart) and a
  * new one was rebuilt by running the chat's earlier successful code cells again, in order,
@@ -96,6 +100,7 @@ export const ChatEvent = z.discriminatedUnion('type', [
   CellStartedEvent,
   CellOutputEvent,
   CellCompletedEvent,
+  ArtifactCreatedEvent,
   SessionRestoredEvent,
   MessageCompletedEvent,
   MessageFailedEvent,

@@ -20,7 +20,9 @@ export {
   MessageStatus,
   TERMINAL_MESSAGE_STATUSES,
 } from './chats';
+export { ArtifactResource } from './artifacts';
 export {
+  ArtifactCreatedEvent,
   CellCompletedEvent,
   CellCreatedEvent,
   CellOutputEvent,

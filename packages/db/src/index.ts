@@ -11,13 +11,15 @@ export {
 } from './api-keys';
 export type { ApiKeyPrincipal, GeneratedApiKey } from './api-keys';
 export { TenantScope } from './tenant-scope';
+export type { NewArtifact } from './repositories/artifact-repository';
 export type { NewFile, StoreFileOptions, StoredFile } from './repositories/file-repository';
 export type { ChatWithNotebook } from './repositories/chat-repository';
 export type { ChatFile, MessageWithCells, MessageWithFiles, NewMessageOptions } from './repositories/message-repository';
 export { assignWorkspaceNames } from './workspace-names';
 export type { AttachedFile } from './workspace-names';
-export { fileMetadataOf, toCell, toChatResource, toFileResource, toMessageResource } from './mappers';
+export { fileMetadataOf, toArtifactResource, toCell, toChatResource, toFileResource, toMessageResource } from './mappers';
 export type {
+  Artifact as ArtifactRow,
   Cell as CellRow,
   Chat as ChatRow,
   File as FileRow,

@@ -1,4 +1,5 @@
 import {
+  type ArtifactResource,
   Cell,
   CellOutput,
   type ChatResource,
@@ -61,7 +62,21 @@ export function toCell(row: Rows.Cell): Cell {
   });
 }
 
-export type MessageRowWithRelations = Rows.Message & { files: Rows.MessageFile[]; cells: Rows.Cell[] };
+export type MessageRowWithRelations = Rows.Message & { files: Rows.MessageFile[]; cells: Rows.Cell[]; artifacts: Rows.Artifact[] };
+
+export function toArtifactResource(row: Rows.Artifact): ArtifactResource {
+  return {
+    id: row.id,
+    chatId: row.chatId,
+    messageId: row.messageId,
+    cellId: row.cellId,
+    name: row.name,
+    mimeType: row.mimeType,
+    sizeBytes: Number(row.sizeBytes),
+    sha256: row.sha256,
+    createdAt: iso(row.createdAt),
+  };
+}
 
 export function toMessageResource(row: MessageRowWithRelations): MessageResource {
   return {
@@ -76,6 +91,7 @@ export function toMessageResource(row: MessageRowWithRelations): MessageResource
     createdAt: iso(row.createdAt),
     completedAt: iso(row.completedAt),
     cells: [...row.cells].sort((a, b) => a.position - b.position).map(toCell),
+    artifacts: row.artifacts.map(toArtifactResource),
   };
 }
 

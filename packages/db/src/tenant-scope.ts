@@ -1,4 +1,5 @@
 import type { PrismaClient } from './generated/prisma/client.js';
+import { ArtifactRepository } from './repositories/artifact-repository';
 import { CellRepository } from './repositories/cell-repository';
 import { ChatRepository } from './repositories/chat-repository';
 import { FileRepository } from './repositories/file-repository';
@@ -18,6 +19,7 @@ export class TenantScope {
   readonly chats: ChatRepository;
   readonly messages: MessageRepository;
   readonly cells: CellRepository;
+  readonly artifacts: ArtifactRepository;
 
   constructor(
     readonly prisma: PrismaClient,
@@ -27,5 +29,6 @@ export class TenantScope {
     this.chats = new ChatRepository(prisma, tenantId);
     this.messages = new MessageRepository(prisma, tenantId);
     this.cells = new CellRepository(prisma, tenantId);
+    this.artifacts = new ArtifactRepository(prisma, tenantId);
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from '@assay/logger';
 import type { MessagePipeline } from '@assay/pipeline';
 import type { FinalFailureHandler, JobProcessor } from '@assay/queue';
 import type { Execution } from '@assay/sandbox';
+import type { ArtifactCollector } from './artifact-collector';
 import type { ChatInputFile, KernelSessions } from './kernel-sessions';
 import { restoreSessionIfNeeded } from './session-restore';
 
@@ -14,6 +15,7 @@ export interface ExecuteProcessorOptions {
   sessions: KernelSessions;
   events: ChatEventLog;
   pipeline: MessagePipeline;
+  artifacts: ArtifactCollector;
   cellTimeoutMs: number;
 }
 
@@ -48,6 +50,7 @@ export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor
         await options.events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
 
         const started = performance.now();
+        const workspaceBefore = await options.artifacts.snapshot(session.dataDir);
         let published: Promise<unknown> = Promise.resolve();
         const execution = await session.sandbox.runCode(cell.source, {
           timeoutMs: options.cellTimeoutMs,
@@ -59,10 +62,14 @@ export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor
         });
         session.lastUsedAt = Date.now();
         await published;
+        const notices = await options.artifacts.collect(workspaceBefore, { scope, chatId, messageId, cellId: cell.id, logger });
+        for (const output of notices) {
+          await options.events.publish({ type: 'cell.output', chatId, messageId, data: { cellId: cell.id, output } });
+        }
 
         const status = execution.error ? 'error' : 'ok';
         const executionCount = execution.executionCount ?? null;
-        await scope.cells.complete(cell.id, { status, executionCount, outputs: execution.outputs });
+        await scope.cells.complete(cell.id, { status, executionCount, outputs: [...execution.outputs, ...notices] });
         await options.events.publish({
           type: 'cell.completed',
           chatId,

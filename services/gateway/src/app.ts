@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { accessLog } from './http/access-log';
 import { requireApiKey } from './http/auth';
 import { errorHandler, unknownRoute } from './http/errors';
+import { artifactRoutes } from './http/routes/artifacts';
 import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
@@ -59,6 +60,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       maxFilesPerChat: options.limits.maxFilesPerChat,
     }),
   );
+  v1.use('/artifacts', artifactRoutes({ blobs: options.blobs, logger: options.logger }));
   app.use('/v1', v1);
 
   app.use(unknownRoute);

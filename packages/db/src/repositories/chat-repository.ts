@@ -33,7 +33,11 @@ export class ChatRepository {
       include: {
         messages: {
           orderBy: { seq: 'asc' },
-          include: { files: { orderBy: { position: 'asc' } }, cells: { orderBy: { position: 'asc' } } },
+          include: {
+            files: { orderBy: { position: 'asc' } },
+            cells: { orderBy: { position: 'asc' } },
+            artifacts: { orderBy: { createdAt: 'asc' } },
+          },
         },
       },
     });

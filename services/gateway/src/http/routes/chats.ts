@@ -66,7 +66,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
         cause: error,
       });
     }
-    res.status(202).json(toMessageResource({ ...message, cells: [] }));
+    res.status(202).json(toMessageResource({ ...message, cells: [], artifacts: [] }));
   });
 
   return router;
