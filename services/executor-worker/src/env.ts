@@ -1,8 +1,9 @@
 import { ByteSizeEnv, CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import { StorageEnv, refineStorageEnv } from '@assay/storage';
 import { z } from 'zod';
 
 /** The executor worker's settings, read once at start-up. */
-export const ExecutorWorkerEnv = CoreEnv.extend({
+export const ExecutorWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
   // Execution
   /** Wall-clock limit of one cell; past it the cell is interrupted. */
   ASSAY_CELL_TIMEOUT_MS: PositiveIntEnv.default(60_000),
@@ -16,7 +17,7 @@ export const ExecutorWorkerEnv = CoreEnv.extend({
   ASSAY_SANDBOX_MEMORY_BYTES: ByteSizeEnv.default(2 * 1024 ** 3),
   /** Python with ipykernel and the analysis libraries; must be under /usr, the only host tree a kernel sees. */
   ASSAY_PYTHON: z.string().startsWith('/usr/', 'must be under /usr').default('/usr/bin/python3'),
-});
+}).superRefine(refineStorageEnv);
 export type ExecutorWorkerEnv = z.infer<typeof ExecutorWorkerEnv>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ExecutorWorkerEnv {

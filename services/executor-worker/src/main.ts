@@ -4,7 +4,7 @@ import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
 import { LocalSandboxBackend } from '@assay/sandbox';
-import { LocalBlobStore } from '@assay/storage';
+import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { loadEnv } from './env';
 import { executeFailureHandler, executeProcessor } from './execute-processor';
 import { KernelSessions } from './kernel-sessions';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     keyPrefix: env.ASSAY_KEY_PREFIX,
     logger,
   });
-  const blobs = new LocalBlobStore({ rootDir: path.join(env.ASSAY_DATA_DIR, 'blobs') });
+  const blobs = await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger });
   const sessions = new KernelSessions({
     backend: new LocalSandboxBackend({ pythonPath: env.ASSAY_PYTHON, memoryLimitBytes: env.ASSAY_SANDBOX_MEMORY_BYTES, logger }),
     blobs,

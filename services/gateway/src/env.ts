@@ -1,8 +1,9 @@
 import { ByteSizeEnv, CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import { StorageEnv, refineStorageEnv } from '@assay/storage';
 import { z } from 'zod';
 
 /** The gateway's settings, read once at start-up. */
-export const GatewayEnv = CoreEnv.extend({
+export const GatewayEnv = CoreEnv.extend(StorageEnv.shape).extend({
   // HTTP
   /** Port of the HTTP and WebSocket server. */
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
@@ -26,7 +27,7 @@ export const GatewayEnv = CoreEnv.extend({
   ASSAY_WS_HEARTBEAT_MS: PositiveIntEnv.default(30_000),
   /** Bytes queued for one slow client before it is disconnected. */
   ASSAY_WS_MAX_BUFFERED_BYTES: ByteSizeEnv.default(8 * 1024 * 1024),
-});
+}).superRefine(refineStorageEnv);
 export type GatewayEnv = z.infer<typeof GatewayEnv>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): GatewayEnv {

@@ -1,10 +1,9 @@
 import http from 'node:http';
-import path from 'node:path';
 import { ChatEventSubscriber } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
-import { LocalBlobStore } from '@assay/storage';
+import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { createGatewayApp } from './app';
 import { loadEnv } from './env';
 import { EventSocketServer } from './ws/event-socket-server';
@@ -22,7 +21,7 @@ async function main(): Promise<void> {
   });
   const { prisma, redis, queues, events, pipeline } = connections;
   const subscriber = new ChatEventSubscriber({ log: events, subscriberRedis: redis.duplicate(), logger });
-  const blobs = new LocalBlobStore({ rootDir: path.join(env.ASSAY_DATA_DIR, 'blobs') });
+  const blobs = await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger });
 
   const app = createGatewayApp({
     prisma,

@@ -1,9 +1,8 @@
-import path from 'node:path';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
-import { LocalBlobStore } from '@assay/storage';
+import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { loadEnv } from './env';
 import { ingestFailureHandler, ingestProcessor } from './ingest-processor';
 
@@ -15,7 +14,7 @@ async function main(): Promise<void> {
   const ingest = {
     prisma: connections.prisma,
     pipeline: connections.pipeline,
-    blobs: new LocalBlobStore({ rootDir: path.join(env.ASSAY_DATA_DIR, 'blobs') }),
+    blobs: await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger }),
   };
 
   const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
