@@ -1,4 +1,4 @@
-import { ByteSizeEnv, CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import { BoolEnv, ByteSizeEnv, CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
 import { StorageEnv, refineStorageEnv } from '@assay/storage';
 import { z } from 'zod';
 
@@ -11,6 +11,17 @@ export const ExecutorWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
   ASSAY_KERNEL_IDLE_TTL_MS: PositiveIntEnv.default(30 * 60_000),
   /** Messages executed at the same time by this process (each in its own chat's kernel). */
   ASSAY_EXECUTOR_CONCURRENCY: PositiveIntEnv.default(4),
+
+  /** Kernels kept started and idle for new chats (0: none, every new chat waits for a kernel). */
+  ASSAY_WARM_POOL_SIZE: z.coerce.number().int().min(0).max(64).default(2),
+  /** Import numpy, pandas and matplotlib in every kernel before its first cell. */
+  ASSAY_KERNEL_PRELOAD: BoolEnv.default(true),
+
+  // Artifacts (files the code writes under /mnt/data)
+  /** Largest file kept as a downloadable artifact; larger ones get a notice under the cell. */
+  ASSAY_MAX_ARTIFACT_BYTES: ByteSizeEnv.default(100 * 1024 ** 2),
+  /** Most artifacts kept from one cell. */
+  ASSAY_MAX_ARTIFACTS_PER_CELL: PositiveIntEnv.default(20),
 
   // Sandbox (local bubblewrap backend)
   /** Address-space limit of one kernel; larger allocations raise MemoryError in the cell. */

@@ -2,11 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '@assay/logger';
-import type { Sandbox, SandboxBackend } from '@assay/sandbox';
+import type { Sandbox } from '@assay/sandbox';
 import type { BlobStore } from '@assay/storage';
-
-/** Where a chat's input files appear inside its sandbox (read-only). */
-export const SANDBOX_INPUTS_DIR = '/mnt/inputs';
+import { SANDBOX_INPUTS_DIR, type SandboxSlot, type SandboxSlots, searchableDirectory } from './sandbox-slots';
+import type { WarmPool } from './warm-pool';
 
 /** A file a chat's code may read: its name under /mnt/data and where its bytes are. */
 export interface ChatInputFile {
@@ -17,10 +16,10 @@ export interface ChatInputFile {
 
 /** Options of {@link KernelSessions}. */
 export interface KernelSessionsOptions {
-  backend: SandboxBackend;
+  slots: SandboxSlots;
+  /** Kernels started ahead of need; a chat takes one when its session starts. */
+  pool: WarmPool;
   blobs: BlobStore;
-  /** Host directory under which each chat gets `<tenant>/<chat>/{data,inputs}`. */
-  workspacesDir: string;
   /** Idle time after which a chat's kernel is shut down. */
   idleTtlMs: number;
   logger: Logger;
@@ -28,6 +27,7 @@ export interface KernelSessionsOptions {
 
 /** The kernel of one chat and its workspace. */
 export interface ChatSession {
+  readonly slot: SandboxSlot;
   readonly sandbox: Sandbox;
   /** Host directory mounted read-write at /mnt/data. */
   readonly dataDir: string;
@@ -61,7 +61,7 @@ export function markUpToDate(session: ChatSession): void {
 
 /**
  * One kernel per chat, kept alive between messages so variables persist, shut down after an idle
- * period. Input files are hard-linked (or copied, across filesystems) into a directory the
+ * period. A new session takes a kernel from the warm pool when one is ready. Input files are hard-linked (or copied, across filesystems) into a directory the
  * kernel sees read-only, and /mnt/data/<name> is a link to them: code reads them by their
  * original names but cannot change the stored upload.
  */
@@ -118,38 +118,26 @@ export class KernelSessions {
     return this.sessions.size;
   }
 
-  /** Shuts every kernel down (executor shutdown). */
+  /** Shuts every kernel down, the warm pool's included (executor shutdown). */
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     await Promise.all([...this.starting.values()].map((starting) => starting.catch(() => undefined)));
     await Promise.all([...this.sessions.keys()].map((chatId) => this.release(chatId)));
+    await this.options.pool.close();
   }
 
   private async start(tenantId: string, chatId: string): Promise<ChatSession> {
-    const root = path.join(this.options.workspacesDir, tenantId, chatId);
-    const dataDir = path.join(root, 'data');
-    const inputsDir = path.join(root, 'inputs');
-    // The kernel runs as an unprivileged user: it must be able to traverse down to its workspace
-    // (but not list other chats' workspaces, hence search-only for others on the shared levels).
-    await searchableDirectory(this.options.workspacesDir);
-    await searchableDirectory(path.join(this.options.workspacesDir, tenantId));
-    await searchableDirectory(root);
-    await fs.promises.mkdir(dataDir, { recursive: true });
-    await searchableDirectory(inputsDir, 0o755);
     const logger = this.options.logger.child({ tenantId, chatId });
-    const sandbox = await this.options.backend.create({
-      workspaceDir: dataDir,
-      readOnlyBinds: [{ hostPath: inputsDir, sandboxPath: SANDBOX_INPUTS_DIR }],
-      sandboxId: chatId,
-      logger,
-    });
-    const session: ChatSession = { sandbox, dataDir, inputsDir, lastUsedAt: Date.now(), upToDateGeneration: undefined, stateLost: false };
+    const pooled = this.options.pool.take();
+    const slot = pooled ?? (await this.options.slots.open(logger));
+    const { sandbox, dataDir, inputsDir } = slot;
+    const session: ChatSession = { slot, sandbox, dataDir, inputsDir, lastUsedAt: Date.now(), upToDateGeneration: undefined, stateLost: false };
     sandbox.on('exit', (exit) => {
       session.stateLost = true;
-      logger.warn({ ...exit }, 'kernel exited on its own');
+      logger.warn({ ...exit, sandboxId: sandbox.id }, 'kernel exited on its own');
     });
     this.sessions.set(chatId, session);
-    logger.info('kernel started');
+    logger.info({ sandboxId: sandbox.id, warm: pooled !== undefined }, pooled ? 'kernel taken from the warm pool' : 'kernel started');
     return session;
   }
 
@@ -157,7 +145,7 @@ export class KernelSessions {
     const session = this.sessions.get(chatId);
     if (!session) return;
     this.sessions.delete(chatId);
-    await session.sandbox.close().catch((error: unknown) => this.options.logger.warn({ err: error, chatId }, 'kernel did not close cleanly'));
+    await this.options.slots.close(session.slot);
   }
 
   private async closeIdle(): Promise<void> {
@@ -192,12 +180,6 @@ export class KernelSessions {
       throw error;
     }
   }
-}
-
-/** Creates a directory (and its parents) and sets its mode, whatever the process umask. */
-async function searchableDirectory(dir: string, mode = 0o711): Promise<void> {
-  await fs.promises.mkdir(dir, { recursive: true });
-  await fs.promises.chmod(dir, mode);
 }
 
 async function exists(file: string): Promise<boolean> {

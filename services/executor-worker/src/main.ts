@@ -3,11 +3,17 @@ import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
-import { LocalSandboxBackend } from '@assay/sandbox';
+import { DEFAULT_STARTUP_CODE, LocalSandboxBackend } from '@assay/sandbox';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
+import { ArtifactCollector } from './artifact-collector';
 import { loadEnv } from './env';
 import { executeFailureHandler, executeProcessor } from './execute-processor';
 import { KernelSessions } from './kernel-sessions';
+import { SandboxSlots } from './sandbox-slots';
+import { WarmPool } from './warm-pool';
+
+/** Imported by every kernel before its first cell, so that cells (nearly all use them) start at once. */
+const PRELOAD_CODE = 'import numpy, pandas, matplotlib.pyplot';
 
 /** Composition root of the executor worker process. */
 async function main(): Promise<void> {
@@ -21,16 +27,24 @@ async function main(): Promise<void> {
     logger,
   });
   const blobs = await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger });
-  const sessions = new KernelSessions({
-    backend: new LocalSandboxBackend({ pythonPath: env.ASSAY_PYTHON, memoryLimitBytes: env.ASSAY_SANDBOX_MEMORY_BYTES, logger }),
-    blobs,
-    workspacesDir: path.join(env.ASSAY_DATA_DIR, 'workspaces'),
-    idleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS,
+  const backend = new LocalSandboxBackend({
+    pythonPath: env.ASSAY_PYTHON,
+    memoryLimitBytes: env.ASSAY_SANDBOX_MEMORY_BYTES,
+    startupCode: env.ASSAY_KERNEL_PRELOAD ? `${DEFAULT_STARTUP_CODE}\n${PRELOAD_CODE}\n` : DEFAULT_STARTUP_CODE,
     logger,
   });
+  const slots = new SandboxSlots({ backend, workspacesDir: path.join(env.ASSAY_DATA_DIR, 'workspaces'), logger });
+  const pool = new WarmPool({ slots, size: env.ASSAY_WARM_POOL_SIZE, logger });
+  const sessions = new KernelSessions({ slots, pool, blobs, idleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS, logger });
+  pool.start();
 
   const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
-  workers.register('execute', executeProcessor({ prisma, sessions, events, pipeline, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
+  const artifacts = new ArtifactCollector({
+    blobs,
+    events,
+    limits: { maxBytes: env.ASSAY_MAX_ARTIFACT_BYTES, maxPerCell: env.ASSAY_MAX_ARTIFACTS_PER_CELL },
+  });
+  workers.register('execute', executeProcessor({ prisma, sessions, events, pipeline, artifacts, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
     concurrency: env.ASSAY_EXECUTOR_CONCURRENCY,
     onFinalFailure: executeFailureHandler({ pipeline }),
   });
