@@ -1,6 +1,8 @@
 export { DEFAULT_CELL_TIMEOUT_MS, DEFAULT_STARTUP_CODE } from './consts';
 export { Execution, ExecutionError, Result } from './execution';
 export type { ExecutionInit, Logs } from './execution';
+export { JupyterSandboxBackend } from './jupyter/jupyter-sandbox-backend';
+export type { JupyterSandboxBackendOptions } from './jupyter/jupyter-sandbox-backend';
 export { LocalSandboxBackend } from './local/local-sandbox-backend';
 export type { LocalSandboxBackendOptions } from './local/local-sandbox-backend';
 export type {
