@@ -144,4 +144,18 @@ describe('Assay with S3 blob storage', () => {
     }
     expect(workspaceFiles.some((file) => file.endsWith('.partial'))).toBe(false);
   });
+
+  it('is ready while the bucket answers, and says storage is the problem once it does not', async () => {
+    const ready = await fetch(`${stack.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: expect.arrayContaining([{ name: 'storage', ok: true }]) });
+
+    await s3.stop();
+    const unready = await fetch(`${stack.baseUrl}/readyz`);
+    expect(unready.status).toBe(503);
+    const body = (await unready.json()) as { checks: { name: string; ok: boolean; error?: string }[] };
+    expect(body.checks.filter((check) => !check.ok)).toEqual([
+      { name: 'storage', ok: false, error: expect.stringContaining(`The S3 endpoint ${s3.endpoint} is not reachable`) },
+    ]);
+  });
 });

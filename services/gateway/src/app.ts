@@ -36,7 +36,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
-  app.use(healthRoutes({ prisma: options.prisma, redis: options.redis }));
+  app.use(healthRoutes({ prisma: options.prisma, redis: options.redis, blobs: options.blobs }));
   app.use(accessLog(options.logger));
 
   const v1 = express.Router();

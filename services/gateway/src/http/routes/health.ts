@@ -1,12 +1,14 @@
 import type { PrismaClient } from '@assay/db';
+import type { BlobStore } from '@assay/storage';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 
 /**
- * `/healthz`: the process is up. `/readyz`: it can serve, i.e. PostgreSQL and Redis answer.
+ * `/healthz`: the process is up. `/readyz`: it can serve, i.e. PostgreSQL, Redis and the blob
+ * store (where uploads go) answer.
  * Neither needs an API key (load balancers and orchestrators call them).
  */
-export function healthRoutes(options: { prisma: PrismaClient; redis: Redis }): Router {
+export function healthRoutes(options: { prisma: PrismaClient; redis: Redis; blobs: Pick<BlobStore, 'ping'> }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -15,6 +17,7 @@ export function healthRoutes(options: { prisma: PrismaClient; redis: Redis }): R
     const checks = await Promise.all([
       check('postgres', () => options.prisma.$queryRaw`SELECT 1`),
       check('redis', () => options.redis.ping()),
+      check('storage', () => options.blobs.ping()),
     ]);
     const ready = checks.every((result) => result.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
