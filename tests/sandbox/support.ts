@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSandboxBackend, type LocalSandboxBackendOptions, type Sandbox } from '@assay/sandbox';
 
-/** A fresh, uniquely named host directory for one test; remove it with {@link removeDir}. */
-export function makeTempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `assay-test-${prefix}-`));
+/** A fresh, uniquely named host directory for one test (in `parent`); remove it with {@link removeDir}. */
+export function makeTempDir(prefix: string, parent: string = tmpdir()): Promise<string> {
+  return mkdtemp(join(parent, `assay-test-${prefix}-`));
 }
 
 /**
