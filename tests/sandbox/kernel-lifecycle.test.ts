@@ -4,6 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { KernelExit } from '@assay/sandbox';
 import { deferred, eventually, isRunning, makeSocketRoot, processTree, removeDir, testBackend, withSandbox } from './support';
 
+// interrupt(), and restart() ending a running cell, are in backend-conformance.ts.
 describe('restart()', () => {
   it('clears variables and the execution count, and keeps the workspace', async () => {
     await withSandbox(async (sandbox, workspaceDir) => {
@@ -16,36 +17,6 @@ describe('restart()', () => {
       expect(execution.executionCount).toBe(1);
       expect((await sandbox.runCode('open("kept.txt").read()')).text).toBe("'kept'");
       expect(await readdir(workspaceDir)).toEqual(['kept.txt']);
-    });
-  });
-
-  it('ends a running cell with KernelRestarted', async () => {
-    await withSandbox(async (sandbox) => {
-      const started = deferred();
-      const running = sandbox.runCode('print("started", flush=True)\nimport time\ntime.sleep(30)', {
-        onStdout: () => started.resolve(),
-      });
-      await started.promise;
-      await sandbox.restart();
-      const execution = await running;
-      expect(execution.error?.name).toBe('KernelRestarted');
-      expect((await sandbox.runCode('1+1')).text).toBe('2');
-    });
-  });
-});
-
-describe('interrupt()', () => {
-  it('stops the running cell with KeyboardInterrupt and keeps the state', async () => {
-    await withSandbox(async (sandbox) => {
-      const started = deferred();
-      const running = sandbox.runCode('y = 5\nprint("started", flush=True)\nimport time\ntime.sleep(30)', {
-        onStdout: () => started.resolve(),
-      });
-      await started.promise;
-      await sandbox.interrupt();
-      const execution = await running;
-      expect(execution.error?.name).toBe('KeyboardInterrupt');
-      expect((await sandbox.runCode('y')).text).toBe('5');
     });
   });
 });
