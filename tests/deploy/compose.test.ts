@@ -8,7 +8,7 @@ import {
   readCompose,
   type YamlMap,
 } from './support/deploy-files';
-import { DATA_VOLUME_SERVICES, knownVariables, parseServiceEnv, requiredVariables, SERVICES, TARGETS } from './support/service-env';
+import { BLOB_STORE_SERVICES, knownVariables, parseServiceEnv, requiredVariables, SERVICES, TARGETS } from './support/service-env';
 
 const compose = readCompose();
 
@@ -38,13 +38,18 @@ function volumeMounts(service: YamlMap): { source: string; target: string }[] {
   });
 }
 
-/** The environment a container of the service gets when the host sets no variables. */
-function environmentWithDefaults(name: string): Record<string, string> {
+/** A compose service's environment as the container gets it when the host sets no variables. */
+function interpolatedEnvironment(service: YamlMap): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(composeEnvironment(composeService(compose, name)))) {
+  for (const [key, value] of Object.entries(composeEnvironment(service))) {
     if (value !== null) env[key] = interpolateUnset(value);
   }
   return env;
+}
+
+/** The environment a container of the service gets when the host sets no variables. */
+function environmentWithDefaults(name: string): Record<string, string> {
+  return interpolatedEnvironment(composeService(compose, name));
 }
 
 describe('docker-compose.yml', () => {
@@ -114,18 +119,67 @@ describe('docker-compose.yml', () => {
     expect(ports).toContain(`8080:${env.PORT ?? '8080'}`);
   });
 
-  it('mounts one shared named volume at ASSAY_DATA_DIR in the gateway, the ingest worker and the executor', () => {
+  it('runs MinIO from a pinned release, with a healthcheck and a named volume', () => {
+    const minio = composeService(compose, 'minio');
+    // A release tag, never a moving one such as latest.
+    expect(String(minio.image)).toMatch(/^minio\/minio:RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/);
+    expect(asList(asMap(minio.healthcheck, 'minio healthcheck').test, 'test')).toEqual(['CMD', 'mc', 'ready', 'local']);
     const declaredVolumes = Object.keys(asMap(compose.volumes, 'volumes'));
-    const sources = new Set<string>();
-    for (const service of DATA_VOLUME_SERVICES) {
-      const dataDir = environmentWithDefaults(service).ASSAY_DATA_DIR;
-      expect(dataDir).toMatch(/^\//);
-      const mount = volumeMounts(composeService(compose, service)).find((candidate) => candidate.target === dataDir);
-      expect({ service, mounted: mount !== undefined }).toEqual({ service, mounted: true });
-      if (mount) sources.add(mount.source);
+    const dataDir = asList(minio.command, 'command').map(String)[1];
+    const mount = volumeMounts(minio).find((candidate) => candidate.target === dataDir);
+    expect(declaredVolumes).toContain(mount?.source);
+    // MinIO refuses to start with a root password under 8 characters.
+    expect(interpolatedEnvironment(minio).MINIO_ROOT_PASSWORD?.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('points the gateway, the ingest worker and the executor at MinIO with its credentials, after it is healthy', () => {
+    const minio = interpolatedEnvironment(composeService(compose, 'minio'));
+    const settings = BLOB_STORE_SERVICES.map((service) => {
+      const env = environmentWithDefaults(service);
+      const dependsOn = asMap(composeService(compose, service).depends_on, `${service} depends_on`);
+      expect({ service, minio: dependsOn.minio }).toEqual({ service, minio: { condition: 'service_healthy' } });
+      return {
+        storage: env.ASSAY_STORAGE,
+        endpoint: env.ASSAY_S3_ENDPOINT,
+        accessKey: env.ASSAY_S3_ACCESS_KEY,
+        secretKey: env.ASSAY_S3_SECRET_KEY,
+        bucket: env.ASSAY_S3_BUCKET,
+      };
+    });
+    // One store for all three, and it is the minio service's S3 port with its root user.
+    expect(new Set(settings.map((setting) => JSON.stringify(setting))).size).toBe(1);
+    expect(settings[0]).toEqual({
+      storage: 's3',
+      endpoint: 'http://minio:9000',
+      accessKey: minio.MINIO_ROOT_USER,
+      secretKey: minio.MINIO_ROOT_PASSWORD,
+      bucket: expect.stringMatching(/^[a-z0-9][a-z0-9.-]+$/),
+    });
+    // The codegen worker never reads blobs: it gets no storage settings and does not wait for MinIO.
+    const codegen = composeService(compose, 'codegen-worker');
+    expect(Object.keys(composeEnvironment(codegen)).filter((name) => name.startsWith('ASSAY_S3') || name === 'ASSAY_STORAGE')).toEqual([]);
+    expect(asMap(codegen.depends_on, 'depends_on').minio).toBeUndefined();
+  });
+
+  it('shares no volume between services: blobs are in MinIO, only the executor keeps its workspaces in ASSAY_DATA_DIR', () => {
+    const owners = new Map<string, string[]>();
+    for (const name of Object.keys(asMap(compose.services, 'services'))) {
+      for (const mount of volumeMounts(composeService(compose, name))) owners.set(mount.source, [...(owners.get(mount.source) ?? []), name]);
     }
-    expect(sources.size).toBe(1);
-    expect(declaredVolumes).toEqual(expect.arrayContaining([...sources]));
+    for (const [volume, services] of owners) expect({ volume, services: services.length }).toEqual({ volume, services: 1 });
+
+    const executorDataDir = environmentWithDefaults('executor-worker').ASSAY_DATA_DIR;
+    expect(volumeMounts(composeService(compose, 'executor-worker')).map((mount) => mount.target)).toContain(executorDataDir);
+    for (const service of ['gateway', 'ingest-worker'] as const) {
+      const dataDir = environmentWithDefaults(service).ASSAY_DATA_DIR;
+      expect({ service, mounts: volumeMounts(composeService(compose, service)).filter((mount) => mount.target === dataDir) }).toEqual({
+        service,
+        mounts: [],
+      });
+    }
+    // The ingest worker's temporary copies of uploads go to a volume, not to memory (tmpfs).
+    expect(volumeMounts(composeService(compose, 'ingest-worker')).map((mount) => mount.target)).toContain('/tmp');
+    expect(composeService(compose, 'ingest-worker').tmpfs).toBeUndefined();
   });
 
   it('lets bubblewrap work in the executor without making it privileged', () => {
@@ -140,7 +194,7 @@ describe('docker-compose.yml', () => {
     expect(capAdd).not.toContain('ALL');
     expect(executor.init).toBe(true);
     // No other service relaxes its confinement.
-    for (const name of [...TARGETS, 'postgres', 'redis'].filter((service) => service !== 'executor-worker')) {
+    for (const name of [...TARGETS, 'postgres', 'redis', 'minio'].filter((service) => service !== 'executor-worker')) {
       const service = composeService(compose, name);
       expect({ name, privileged: service.privileged, securityOpt: service.security_opt, capAdd: service.cap_add }).toEqual({
         name,

@@ -18,23 +18,37 @@ import {
   readCompose,
   readYamlDocuments,
   renderKustomization,
+  renderKustomizationWith,
   type YamlMap,
 } from './support/deploy-files';
-import { DATA_VOLUME_SERVICES, ENV_SCHEMAS, knownVariables, parseServiceEnv, requiredVariables, SERVICES, type TargetName } from './support/service-env';
+import {
+  BLOB_STORE_SERVICES,
+  DATA_VOLUME_SERVICES,
+  ENV_SCHEMAS,
+  knownVariables,
+  parseServiceEnv,
+  requiredVariables,
+  SERVICES,
+  type TargetName,
+} from './support/service-env';
 
 const execFileAsync = promisify(execFile);
 
 /** The Secret every workload reads; its template is k8s/secret.example.yaml (not rendered). */
 const SECRET_NAME = 'assay-secrets';
 const SECRET_TEMPLATE = 'secret.example.yaml';
+/** The optional component that keeps blobs on a shared volume instead of S3. */
+const LOCAL_STORAGE = 'local-storage';
 
 let objects: YamlMap[] = [];
+/** The same deployment with the local-storage component. */
+let localObjects: YamlMap[] = [];
 
 beforeAll(async () => {
-  objects = await renderKustomization();
+  [objects, localObjects] = await Promise.all([renderKustomization(), renderKustomizationWith([LOCAL_STORAGE])]);
 });
 
-const deployment = (service: string): YamlMap => findObject(objects, 'Deployment', `assay-${service}`);
+const deployment = (service: string, from: readonly YamlMap[] = objects): YamlMap => findObject(from, 'Deployment', `assay-${service}`);
 const metadata = (object: YamlMap): YamlMap => asMap(object.metadata, 'metadata');
 
 /** The placeholder Secret, parsed from its template. */
@@ -50,8 +64,8 @@ function secretTemplate(): Record<string, string> {
  * The environment a container would start with, Secrets filled from the template. Optional
  * Secret keys are left out, as when the real Secret does not have them.
  */
-function resolvedEnv(container: YamlMap): { names: string[]; values: Record<string, string> } {
-  const env = containerEnv(container, objects);
+function resolvedEnv(container: YamlMap, from: readonly YamlMap[] = objects): { names: string[]; values: Record<string, string> } {
+  const env = containerEnv(container, from);
   const secret = secretTemplate();
   const values = { ...env.values };
   for (const [name, ref] of Object.entries(env.secrets)) {
@@ -64,7 +78,7 @@ function resolvedEnv(container: YamlMap): { names: string[]; values: Record<stri
 }
 
 describe('k8s/', () => {
-  it('is valid YAML, file by file, and every manifest but the Secret template is in the kustomization', () => {
+  it('is valid YAML, file by file, and every manifest but the Secret template is in the kustomization (or its component)', () => {
     const files = k8sFiles();
     expect(files).toContain('kustomization.yaml');
     for (const file of files) {
@@ -74,9 +88,20 @@ describe('k8s/', () => {
     }
     const [kustomization] = readYamlDocuments(path.join(K8S_DIR, 'kustomization.yaml'));
     const resources = asList(asMap(kustomization, 'kustomization').resources, 'resources').map(String);
-    const manifests = files.filter((file) => file !== 'kustomization.yaml' && file !== SECRET_TEMPLATE);
+    const manifests = files.filter((file) => !file.includes('/') && file !== 'kustomization.yaml' && file !== SECRET_TEMPLATE);
     expect([...resources].sort()).toEqual(manifests);
     expect(resources).not.toContain(SECRET_TEMPLATE);
+    expect(resources).not.toContain(LOCAL_STORAGE);
+
+    // The component's own files are all its resources or patches.
+    const [component] = readYamlDocuments(path.join(K8S_DIR, LOCAL_STORAGE, 'kustomization.yaml')).map((document) => asMap(document, 'component'));
+    expect(component?.kind).toBe('Component');
+    const used = [
+      ...asList(component?.resources, 'resources').map(String),
+      ...asList(component?.patches, 'patches').map((patch) => String(asMap(patch, 'patch').path)),
+    ];
+    const componentFiles = files.filter((file) => file.startsWith(`${LOCAL_STORAGE}/`) && file !== `${LOCAL_STORAGE}/kustomization.yaml`);
+    expect(used.map((file) => `${LOCAL_STORAGE}/${file}`).sort()).toEqual(componentFiles);
   });
 
   it('renders with kubectl kustomize into namespace assay only, without the placeholder Secret', () => {
@@ -95,7 +120,7 @@ describe('k8s/', () => {
     expect(objects.some((object) => object.kind === 'Secret')).toBe(false);
   });
 
-  it('renders objects that match the Kubernetes API schemas', async () => {
+  it('renders objects that match the Kubernetes API schemas, with and without the local-storage component', async () => {
     // kubernetes-models is ESM-only, which jest's CommonJS runtime cannot load: a plain node checks.
     const script = `
       const kinds = {
@@ -120,7 +145,7 @@ describe('k8s/', () => {
       })();
     `;
     const child = execFileAsync(process.execPath, ['-e', script], { cwd: path.dirname(K8S_DIR), timeout: 60_000 });
-    child.child.stdin?.end(JSON.stringify(objects));
+    child.child.stdin?.end(JSON.stringify([...objects, ...localObjects]));
     const { stdout } = await child;
     expect(JSON.parse(stdout)).toEqual([]);
   });
@@ -159,7 +184,7 @@ describe('k8s/', () => {
     }
   });
 
-  it('takes DATABASE_URL and REDIS_URL from the Secret, and ANTHROPIC_API_KEY only into the codegen worker', () => {
+  it('takes DATABASE_URL and REDIS_URL from the Secret, the S3 keys only into the blob store services, ANTHROPIC_API_KEY only into the codegen worker', () => {
     for (const service of SERVICES) {
       const env = containerEnv(containerNamed(podSpec(deployment(service)), service), objects);
       expect(env.secrets.DATABASE_URL).toEqual({ secret: SECRET_NAME, key: 'DATABASE_URL', optional: false });
@@ -169,9 +194,16 @@ describe('k8s/', () => {
       } else {
         expect(env.secrets.ANTHROPIC_API_KEY).toBeUndefined();
       }
+      for (const key of ['ASSAY_S3_ACCESS_KEY', 'ASSAY_S3_SECRET_KEY']) {
+        expect({ service, key, ref: env.secrets[key] }).toEqual({
+          service,
+          key,
+          ref: BLOB_STORE_SERVICES.includes(service) ? { secret: SECRET_NAME, key, optional: false } : undefined,
+        });
+      }
       expect(Object.keys(env.values).filter((name) => /URL|KEY$/.test(name) && name !== 'ASSAY_KEY_PREFIX')).toEqual([]);
     }
-    expect(Object.keys(secretTemplate()).sort()).toEqual(['ANTHROPIC_API_KEY', 'DATABASE_URL', 'REDIS_URL']);
+    expect(Object.keys(secretTemplate()).sort()).toEqual(['ANTHROPIC_API_KEY', 'ASSAY_S3_ACCESS_KEY', 'ASSAY_S3_SECRET_KEY', 'DATABASE_URL', 'REDIS_URL']);
   });
 
   it('probes the gateway on /readyz and /healthz, on the port it listens on, on every interface', () => {
@@ -226,7 +258,13 @@ describe('k8s/', () => {
     const executor = containerNamed(podSpec(deployment('executor-worker')), 'executor-worker');
     const env = containerEnv(executor, objects).values;
     // The values as the executor reads them (sizes such as 2GiB become bytes).
-    const settings = ENV_SCHEMAS['executor-worker'].parse({ ...env, DATABASE_URL: 'postgresql://x@y/z', REDIS_URL: 'redis://y:6379' });
+    const settings = ENV_SCHEMAS['executor-worker'].parse({
+      ...env,
+      DATABASE_URL: 'postgresql://x@y/z',
+      REDIS_URL: 'redis://y:6379',
+      ASSAY_S3_ACCESS_KEY: 'key',
+      ASSAY_S3_SECRET_KEY: 'secret',
+    });
     const concurrency = Number(settings.ASSAY_EXECUTOR_CONCURRENCY);
     const kernelCap = Number(settings.ASSAY_SANDBOX_MEMORY_BYTES);
     const limit = parseQuantity(asMap(asMap(executor.resources, 'resources').limits, 'limits').memory);
@@ -280,13 +318,47 @@ describe('k8s/', () => {
     }
   });
 
-  it('mounts one ReadWriteMany volume at ASSAY_DATA_DIR in the gateway, the ingest worker and the executor', () => {
-    const claim = findObject(objects, 'PersistentVolumeClaim', 'assay-data');
-    expect(asMap(claim.spec, 'pvc spec').accessModes).toEqual(['ReadWriteMany']);
-    for (const service of DATA_VOLUME_SERVICES) {
+  it('keeps blobs in S3: one storage ConfigMap for the gateway, the ingest worker and the executor, and no shared volume', () => {
+    const storage = (service: string) =>
+      asList(containerNamed(podSpec(deployment(service)), service).envFrom, 'envFrom')
+        .map((entry) => String(asMap(asMap(entry, 'envFrom').configMapRef, 'configMapRef').name))
+        .filter((name) => name.startsWith('assay-storage'));
+    for (const service of SERVICES) {
+      expect({ service, maps: storage(service).length }).toEqual({ service, maps: BLOB_STORE_SERVICES.includes(service) ? 1 : 0 });
+    }
+    const values = containerEnv(containerNamed(podSpec(deployment('gateway')), 'gateway'), objects).values;
+    expect(values).toMatchObject({ ASSAY_STORAGE: 's3', ASSAY_S3_ENDPOINT: expect.stringMatching(/^https?:\/\/[^/]+$/) });
+    // What the gateway would make of it: a bucket name S3 accepts, a part size it can use.
+    expect(parseServiceEnv('gateway', resolvedEnv(containerNamed(podSpec(deployment('gateway')), 'gateway')).values)).toEqual({ success: true, problems: [] });
+
+    expect(objects.filter((object) => object.kind === 'PersistentVolumeClaim')).toEqual([]);
+    for (const service of SERVICES) {
+      const volumes = asList(podSpec(deployment(service)).volumes, 'volumes').map((entry) => asMap(entry, 'volume'));
+      expect({ service, claims: volumes.filter((volume) => volume.persistentVolumeClaim !== undefined) }).toEqual({ service, claims: [] });
+    }
+    // The executor's workspaces are pod-local; gateway and ingest worker have nothing at ASSAY_DATA_DIR.
+    for (const service of SERVICES) {
       const pod = podSpec(deployment(service));
       const container = containerNamed(pod, service);
       const dataDir = containerEnv(container, objects).values.ASSAY_DATA_DIR;
+      const mount = asList(container.volumeMounts, 'volumeMounts')
+        .map((entry) => asMap(entry, 'volumeMount'))
+        .find((entry) => entry.mountPath === dataDir);
+      const volume = asList(pod.volumes, 'volumes')
+        .map((entry) => asMap(entry, 'volume'))
+        .find((entry) => entry.name === mount?.name);
+      expect({ service, emptyDir: volume?.emptyDir !== undefined }).toEqual({ service, emptyDir: service === 'executor-worker' });
+    }
+  });
+
+  it('with the local-storage component, mounts one ReadWriteMany volume at ASSAY_DATA_DIR in the gateway, the ingest worker and the executor', () => {
+    const claim = findObject(localObjects, 'PersistentVolumeClaim', 'assay-data');
+    expect(asMap(claim.spec, 'pvc spec').accessModes).toEqual(['ReadWriteMany']);
+    expect(metadata(claim).namespace).toBe('assay');
+    for (const service of DATA_VOLUME_SERVICES) {
+      const pod = podSpec(deployment(service, localObjects));
+      const container = containerNamed(pod, service);
+      const dataDir = containerEnv(container, localObjects).values.ASSAY_DATA_DIR;
       const mount = asList(container.volumeMounts, 'volumeMounts')
         .map((entry) => asMap(entry, 'volumeMount'))
         .find((entry) => entry.mountPath === dataDir);
@@ -294,12 +366,22 @@ describe('k8s/', () => {
       const volume = asList(pod.volumes, 'volumes')
         .map((entry) => asMap(entry, 'volume'))
         .find((entry) => entry.name === mount?.name);
-      expect(asMap(volume?.persistentVolumeClaim, 'persistentVolumeClaim').claimName).toBe('assay-data');
+      expect({ service, volume }).toEqual({ service, volume: { name: mount?.name, persistentVolumeClaim: { claimName: 'assay-data' } } });
+      // The service reads ASSAY_STORAGE=local, needs no S3 key, and accepts its environment.
+      const { names, values } = resolvedEnv(container, localObjects);
+      expect(values.ASSAY_STORAGE).toBe('local');
+      expect(names.filter((name) => name.startsWith('ASSAY_S3_') && name.endsWith('_KEY'))).toEqual([]);
+      expect({ service, ...parseServiceEnv(service, values) }).toEqual({ service, success: true, problems: [] });
     }
     // The gateway writes blobs there: it must be able to write to the volume.
-    const gatewayMount = asList(containerNamed(podSpec(deployment('gateway')), 'gateway').volumeMounts, 'volumeMounts')
+    const gatewayMount = asList(containerNamed(podSpec(deployment('gateway', localObjects)), 'gateway').volumeMounts, 'volumeMounts')
       .map((entry) => asMap(entry, 'volumeMount'))
       .find((entry) => entry.name === 'data');
     expect(gatewayMount?.readOnly).toBeUndefined();
+    expect(asMap(podSpec(deployment('gateway', localObjects)).securityContext, 'securityContext').fsGroup).toBe(1000);
+    // Nothing else changes: the same objects, plus the claim.
+    expect(localObjects.map((object) => `${String(object.kind)}/${String(metadata(object).name).replace(/-[a-z0-9]{10}$/, '')}`).sort()).toEqual(
+      [...objects.map((object) => `${String(object.kind)}/${String(metadata(object).name).replace(/-[a-z0-9]{10}$/, '')}`), 'PersistentVolumeClaim/assay-data'].sort(),
+    );
   });
 });

@@ -97,9 +97,37 @@ export function k8sFiles(): string[] {
 
 /** `kubectl kustomize k8s`: the objects `kubectl apply -k k8s` would send, as parsed YAML. */
 export async function renderKustomization(): Promise<YamlMap[]> {
+  return kustomize(K8S_DIR);
+}
+
+/**
+ * The objects of an overlay that uses k8s/ with the given components of k8s/ (such as
+ * `local-storage`), as an operator's own overlay would. Kustomize takes only relative paths to
+ * other kustomizations, so the overlay is written inside the repository, under .assay/test/.
+ */
+export async function renderKustomizationWith(components: readonly string[]): Promise<YamlMap[]> {
+  const parent = path.join(REPO_ROOT, '.assay', 'test');
+  fs.mkdirSync(parent, { recursive: true });
+  const overlay = fs.mkdtempSync(path.join(parent, 'overlay-'));
+  try {
+    const relative = (target: string) => path.relative(overlay, target);
+    fs.writeFileSync(
+      path.join(overlay, 'kustomization.yaml'),
+      YAML.stringify({
+        resources: [relative(K8S_DIR)],
+        components: components.map((component) => relative(path.join(K8S_DIR, component))),
+      }),
+    );
+    return await kustomize(overlay);
+  } finally {
+    fs.rmSync(overlay, { recursive: true, force: true });
+  }
+}
+
+async function kustomize(dir: string): Promise<YamlMap[]> {
   let stdout: string;
   try {
-    ({ stdout } = await execFileAsync('kubectl', ['kustomize', K8S_DIR], { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 }));
+    ({ stdout } = await execFileAsync('kubectl', ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 }));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error('kubectl is not installed: it renders k8s/ (`kubectl kustomize`, no cluster needed)');

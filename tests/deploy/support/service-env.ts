@@ -12,8 +12,14 @@ export type ServiceName = (typeof SERVICES)[number];
 export const TARGETS = [...SERVICES, 'migrate'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
-/** The services that share the data volume (blobs, workspaces). */
-export const DATA_VOLUME_SERVICES: readonly ServiceName[] = ['gateway', 'ingest-worker', 'executor-worker'];
+/** The services that read or write blobs: each needs the storage settings (StorageEnv). */
+export const BLOB_STORE_SERVICES: readonly ServiceName[] = ['gateway', 'ingest-worker', 'executor-worker'];
+
+/**
+ * The services that must share one data volume when blobs are files (ASSAY_STORAGE=local): the
+ * same three. With S3 only the executor keeps a volume (its kernels' workspaces).
+ */
+export const DATA_VOLUME_SERVICES: readonly ServiceName[] = BLOB_STORE_SERVICES;
 
 /**
  * The env schema each target parses at start-up. The services' are their own (zod 4 keeps
