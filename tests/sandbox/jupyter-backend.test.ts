@@ -30,9 +30,14 @@ afterAll(async () => {
   await removeDir(rootDir);
 });
 
-/** Runs `body` with a sandbox on a fresh workspace inside the server's root; always closes both. */
+/**
+ * Runs `body` with a sandbox on a fresh workspace inside the server's root; always closes both.
+ * Then checks that whatever happened to the kernel (restarts, deaths, replacements), no kernel
+ * of this sandbox is left on the server.
+ */
 async function withJupyterSandbox(body: (sandbox: Sandbox, workspaceDir: string) => Promise<void>): Promise<void> {
   const workspaceDir = await makeTempDir('ws', rootDir);
+  const before = new Set(await server.kernelIds());
   let sandbox: Sandbox | undefined;
   try {
     sandbox = await backend.create({ workspaceDir });
@@ -41,6 +46,7 @@ async function withJupyterSandbox(body: (sandbox: Sandbox, workspaceDir: string)
     await sandbox?.close();
     await removeDir(workspaceDir);
   }
+  expect((await server.kernelIds()).filter((id) => !before.has(id))).toEqual([]);
 }
 
 /** The ids of kernels the server started while `action` ran (and still runs). */

@@ -92,8 +92,8 @@ export class JupyterKernelClient {
       const socket = new WebSocket(url, {
         headers: options.headers,
         handshakeTimeout: options.connectTimeoutMs,
-        // Kernel messages (plots, tables) can be large; the server's own limit applies.
-        maxPayload: 0,
+        // maxPayload stays at ws's 100 MiB: one larger output would otherwise be held in memory
+        // whole; the socket closes instead, and the sandbox recovers as from a lost connection.
       });
       // Nagle's algorithm holds back the small frames of a request and costs ~40 ms per cell
       // against a delayed ACK; ws sets this too, done here so the choice is visible.

@@ -94,12 +94,6 @@ export class JupyterRestClient {
     await this.call('DELETE', `api/kernels/${encodeURIComponent(kernelId)}`, { expect: [204, 200, 404] });
   }
 
-  /** The kernels the server runs. */
-  async listKernels(): Promise<KernelModel[]> {
-    const response = await this.call('GET', 'api/kernels', { expect: [200] });
-    return this.parse(z.array(KernelModel), response, 'GET api/kernels');
-  }
-
   /** A file or directory's model without its content, or undefined when it does not exist. */
   async getContents(apiPath: string): Promise<ContentsModel | undefined> {
     const path = `api/contents/${encodePath(apiPath)}?content=0`;
@@ -171,7 +165,7 @@ export class JupyterRestClient {
       return new AssayError(
         ErrorCode.SANDBOX_UNAVAILABLE,
         `The Jupyter server at ${this.serverLabel} refused the token (HTTP ${status} on ${request}): ` +
-          'check the token option (ASSAY_JUPYTER_TOKEN), which must equal the server\'s ServerApp.token.',
+          "check the backend's token option, which must equal the server's ServerApp.token.",
         { details: { status } },
       );
     }

@@ -15,12 +15,12 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export interface JupyterSandboxBackendOptions {
   /**
    * Base URL of the Jupyter Server, Kernel Gateway or Enterprise Gateway, including the server's
-   * `base_url` path if it has one, e.g. `http://jupyter.internal:8888/` (ASSAY_JUPYTER_URL).
+   * `base_url` path if it has one, e.g. `http://jupyter.internal:8888/`.
    */
   baseUrl: string;
   /**
    * The server's token (`ServerApp.token`, `KG_AUTH_TOKEN`), sent as `Authorization: token …`
-   * on every request and on the kernel WebSocket (ASSAY_JUPYTER_TOKEN).
+   * on every request and on the kernel WebSocket.
    * @defaultValue none (a server without authentication)
    */
   token?: string;
