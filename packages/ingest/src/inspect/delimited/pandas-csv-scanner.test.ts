@@ -82,6 +82,17 @@ describe('PandasCsvScanner', () => {
     expect(scan('a\r\r\r\n\n\rb\r')).toMatchObject({ rows: 1 });
   });
 
+  it('drops a delimiter right after a blank line that ends in a lone \\r, as pandas does', () => {
+    expect(scan('\r,a,b\n1,2,3\n')).toEqual({ header: { fields: ['a', 'b'], fieldCount: 2, line: 2 }, rows: 1 });
+    expect(scan('a,b\n1,2\r\r,\n')).toMatchObject({ rows: 1 });
+    expect(scan('a,b\r\r,,x\n')).toMatchObject({ rows: 1 });
+    expect(scan(' \r,a\n1\n')).toMatchObject({ header: { fields: ['a'] }, rows: 1 });
+    expect(scan('a\tb\r\r\tx\n', { delimiter: 0x09 })).toMatchObject({ rows: 1 });
+    // Not after \r\n, nor after a \r that ends a row.
+    expect(scan('\r\n,a,b\n1,2,3\n')).toMatchObject({ header: { fields: ['', 'a', 'b'] }, rows: 1 });
+    expect(scan('a,b\n1,2\r,x\n')).toMatchObject({ rows: 2 });
+  });
+
   it('counts a line of only a delimiter, or of an empty quoted field, as a row', () => {
     expect(scan('a,b\n,\n""\n')).toMatchObject({ rows: 2 });
   });
@@ -161,8 +172,10 @@ describe('PandasCsvScanner', () => {
     ['whitespace lines and whitespace before text', ' \t\n  h,"i"\n \r\n \t "x",y\n\t\n'],
     ['multi-byte characters', 'Größe,€uro\n"😀,ü",é\r\nñ,"ß""ß"\n'],
     ['a longer row after the first', 'a,b\n1,2,3\n"4\n",5,6\n7,8,9,10\n'],
+    ['a longer row after \r\n, \r and quoted line breaks', 'a,b\r\n1,2,3\r\r\n"4\r\n",5\r\n \r\n7,8,9,10\r\n'],
     ['an unclosed quote', 'a,b\n1,2\n3,"4\n5,6\n'],
     ['blank lines only', '\r\n \n\r\t\r\n'],
+    ['delimiters after blank lines that end in \\r', 'a,b\r\r,x,y\r\n \r,1\n\r\r\n,2\r,3\r\r,\r'],
   ])('gives the same result however the input is cut: %s', (_name, text) => {
     const bytes = Buffer.from(text, 'utf8');
     const whole = scan(bytes);
@@ -177,5 +190,6 @@ describe('PandasCsvScanner', () => {
     expect(scan('Größe,€uro\n"😀,ü",é\r\nñ,"ß""ß"\n')).toEqual({ header: { fields: ['Größe', '€uro'], fieldCount: 2, line: 1 }, rows: 2 });
     expect(scan(' \t\n  h,"i"\n \r\n \t "x",y\n\t\n')).toEqual({ header: { fields: ['  h', 'i'], fieldCount: 2, line: 2 }, rows: 1 });
     expect(scan('a,b\n1,2,3\n"4\n",5,6\n7,8,9,10\n')).toMatchObject({ error: 'line 5: 4 fields, expected 3' });
+    expect(scan('a,b\r\n1,2,3\r\r\n"4\r\n",5\r\n \r\n7,8,9,10\r\n')).toMatchObject({ error: 'line 7: 4 fields, expected 3' });
   });
 });

@@ -8,6 +8,15 @@ const enum State {
   WhitespaceLine,
 }
 
+/** What a `\r` line end takes with it when the next byte arrives in a later chunk. */
+const enum AfterCarriageReturn {
+  Nothing,
+  /** A `\r` ended a record: a `\n` right after it belongs to it. */
+  Newline,
+  /** A `\r` ended a blank line: a `\n`, or a delimiter, right after it is swallowed (pandas's EAT_CRNL_NOP). */
+  NewlineOrDelimiter,
+}
+
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const SPACE = 0x20;
@@ -83,7 +92,9 @@ export class ExtraFieldsError extends Error {
  * character, `skip_blank_lines=True`, any line terminator), working on bytes:
  *
  * - `\n`, `\r\n` and a lone `\r` end a line, also mixed in one file;
- * - an empty line, or one of only spaces/tabs (other than the delimiter), is skipped;
+ * - an empty line, or one of only spaces/tabs (other than the delimiter), is skipped; when such
+ *   a line ends in a lone `\r`, a delimiter right after it is dropped (pandas's EAT_CRNL_NOP
+ *   state swallows it: `a,b\r\r,x` has the data row `x`);
  * - a quote opens a quoted field only at the start of a field; elsewhere it is an ordinary
  *   character; `""` inside a quoted field is one quote; a closing quote followed by other text
  *   continues the field unquoted (`"5" wide` is `5 wide`);
@@ -98,6 +109,11 @@ export class ExtraFieldsError extends Error {
  * scan serves UTF-8, Windows-1252 and Latin-1 text undecoded; only the header's bytes are kept,
  * for the caller to decode once the encoding is settled. Only counts are kept for data rows,
  * which is what makes the scan fast (runs of ordinary bytes are skipped in tight loops).
+ *
+ * Not followed: after a lone `\r` line end, pandas mis-reads a line that starts with a space or
+ * tab (it backtracks to the previous `\n` only and reads earlier lines again, depending on its
+ * 256 KiB buffer). That is a pandas bug with no stable result; this scanner reads such a line
+ * as pandas does after `\n`.
  *
  * It streams: state survives across `scan` calls (a `\r\n`, a `""` or a field may be split
  * between chunks), and memory holds only the header.
@@ -119,8 +135,8 @@ export class PandasCsvScanner {
   private line = 1;
   private recordLine = 1;
   private fieldCount = 0;
-  /** The previous byte was a `\r` ending a line: a `\n` right after it belongs to it. */
-  private afterCarriageReturn = false;
+  /** What the `\r` that ended the previous chunk means for the first byte of the next one. */
+  private afterCarriageReturn = AfterCarriageReturn.Nothing;
 
   private dataRows = 0;
   private expectedFields = 0;
@@ -179,9 +195,10 @@ export class PandasCsvScanner {
     let fieldCount = this.fieldCount;
     let capturing = this.capturing;
     let index = 0;
-    if (this.afterCarriageReturn) {
-      this.afterCarriageReturn = false;
-      if (length > 0 && bytes[index] === NEWLINE) index = 1;
+    if (this.afterCarriageReturn !== AfterCarriageReturn.Nothing && length > 0) {
+      const first = bytes[0];
+      if (first === NEWLINE || (first === delimiter && this.afterCarriageReturn === AfterCarriageReturn.NewlineOrDelimiter)) index = 1;
+      this.afterCarriageReturn = AfterCarriageReturn.Nothing;
     }
 
     // The hot cases loop over consecutive fields themselves and return to the switch only for
@@ -219,7 +236,7 @@ export class PandasCsvScanner {
             line += 1;
             state = State.StartRecord;
             if (code === CARRIAGE_RETURN) {
-              if (index === length) this.afterCarriageReturn = true;
+              if (index === length) this.afterCarriageReturn = AfterCarriageReturn.Newline;
               else if (bytes[index] === NEWLINE) index += 1;
             }
             break;
@@ -274,8 +291,9 @@ export class PandasCsvScanner {
             index += 1;
             line += 1;
             if (code === CARRIAGE_RETURN) {
-              if (index === length) this.afterCarriageReturn = true;
-              else if (bytes[index] === NEWLINE) index += 1;
+              // A blank line's \r also swallows a delimiter right after it (pandas's EAT_CRNL_NOP).
+              if (index === length) this.afterCarriageReturn = AfterCarriageReturn.NewlineOrDelimiter;
+              else if (bytes[index] === NEWLINE || bytes[index] === delimiter) index += 1;
             }
           } else if ((code === SPACE || code === TAB) && code !== delimiter) {
             state = State.WhitespaceLine;
@@ -304,7 +322,7 @@ export class PandasCsvScanner {
               line += 1;
               state = State.StartRecord;
               if (code === CARRIAGE_RETURN) {
-                if (index === length) this.afterCarriageReturn = true;
+                if (index === length) this.afterCarriageReturn = AfterCarriageReturn.Newline;
                 else if (bytes[index] === NEWLINE) index += 1;
               }
             }
@@ -334,7 +352,7 @@ export class PandasCsvScanner {
               line += 1;
               state = State.StartRecord;
               if (code === CARRIAGE_RETURN) {
-                if (index === length) this.afterCarriageReturn = true;
+                if (index === length) this.afterCarriageReturn = AfterCarriageReturn.Newline;
                 else if (bytes[index] === NEWLINE) index += 1;
               }
             }
@@ -358,8 +376,9 @@ export class PandasCsvScanner {
             state = State.StartRecord;
             this.dropWhitespace();
             if (code === CARRIAGE_RETURN) {
-              if (index === length) this.afterCarriageReturn = true;
-              else if (bytes[index] === NEWLINE) index += 1;
+              // A blank line's \r also swallows a delimiter right after it (pandas's EAT_CRNL_NOP).
+              if (index === length) this.afterCarriageReturn = AfterCarriageReturn.NewlineOrDelimiter;
+              else if (bytes[index] === NEWLINE || bytes[index] === delimiter) index += 1;
             }
           } else {
             // Not blank after all: pandas backtracks to the line start and reads it as a record;
