@@ -110,7 +110,7 @@ describe('upload -> ingest -> codegen -> execute -> WebSocket', () => {
       'file.ingested',
       'codegen.delta',
       'cell.created',
-      ...Array.from({ length: 3 }, () => ['cell.started', 'cell.output', 'cell.completed']).flat(),
+      ...Array.from({ length: 3 }, () => ['cell.started', 'cell.output', 'cell.completed', 'variables.updated']).flat(),
       'message.completed',
     ]);
     expect(events.filter((event) => event.type === 'cell.created')).toHaveLength(4);

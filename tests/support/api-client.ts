@@ -64,7 +64,9 @@ export class ApiClient {
       body = JSON.stringify(options.json);
     }
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
-    const json: unknown = await response.json();
+    // 204 and other bodiless answers parse as undefined.
+    const text = await response.text();
+    const json: unknown = text === '' ? undefined : JSON.parse(text);
     if (response.ok) return { status: response.status, headers: response.headers, body: schema.parse(json) };
     return { status: response.status, headers: response.headers, body: ErrorBody.parse(json) };
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ArtifactResource } from './artifacts';
 import { FileFormat, FileStatus, SheetMetadata } from './files';
 import { Failure, ResourceId, Timestamp } from './ids';
+import { Variable } from './kernel';
 import { Cell, CellOutput, CellStatus } from './notebook';
 
 /**
@@ -67,6 +68,21 @@ export const CellCompletedEvent = chatEvent(
   }),
 );
 
+/** A cell's source was edited (by a person, through the API). */
+export const CellUpdatedEvent = chatEvent('cell.updated', z.object({ cell: Cell }));
+
+/** A cell was removed from the notebook; cells after it moved up by one position. */
+export const CellDeletedEvent = chatEvent('cell.deleted', z.object({ cellId: ResourceId }));
+
+/** Every cell's outputs and execution count were cleared (the kernel keeps its variables). */
+export const OutputsClearedEvent = chatEvent('outputs.cleared', z.object({}));
+
+/** The chat's kernel was restarted on request: its variables are gone (and will not be replayed). */
+export const KernelRestartedEvent = chatEvent('kernel.restarted', z.object({}));
+
+/** The kernel's variables after a successful cell (names, types, shapes; never values). */
+export const VariablesUpdatedEvent = chatEvent('variables.updated', z.object({ variables: z.array(Variable) }));
+
 /** A cell wrote a file under /mnt/data and it was kept (see ArtifactResource). */
 export const ArtifactCreatedEvent = chatEvent('artifact.created', z.object({ artifact: ArtifactResource }));
 
@@ -100,6 +116,11 @@ export const ChatEvent = z.discriminatedUnion('type', [
   CellStartedEvent,
   CellOutputEvent,
   CellCompletedEvent,
+  CellUpdatedEvent,
+  CellDeletedEvent,
+  OutputsClearedEvent,
+  KernelRestartedEvent,
+  VariablesUpdatedEvent,
   ArtifactCreatedEvent,
   SessionRestoredEvent,
   MessageCompletedEvent,

@@ -21,10 +21,16 @@ export {
   TERMINAL_MESSAGE_STATUSES,
 } from './chats';
 export { ArtifactResource } from './artifacts';
+export { InsertCellBody, NotebookOperationResource, UpdateCellBody, Variable, VariablesResource } from './kernel';
 export {
   ArtifactCreatedEvent,
   CellCompletedEvent,
   CellCreatedEvent,
+  CellDeletedEvent,
+  CellUpdatedEvent,
+  KernelRestartedEvent,
+  OutputsClearedEvent,
+  VariablesUpdatedEvent,
   CellOutputEvent,
   CellStartedEvent,
   ChatEvent,

@@ -15,6 +15,8 @@ export const QueueName = {
   Codegen: 'codegen',
   /** Run a message's cells in the chat's kernel. */
   Execute: 'execute',
+  /** Notebook operations a person asked for: run cells again, restart the kernel. */
+  Notebook: 'notebook',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -28,6 +30,14 @@ export type CodegenJob = z.infer<typeof CodegenJob>;
 
 export const ExecuteJob = z.object({ tenantId: Id, chatId: Id, messageId: Id });
 export type ExecuteJob = z.infer<typeof ExecuteJob>;
+
+export const NotebookJob = z.discriminatedUnion('op', [
+  /** Run these cells, in this order, in the chat's kernel; stop at the first that fails. */
+  z.object({ op: z.literal('run'), tenantId: Id, chatId: Id, operationId: Id, cellIds: z.array(Id).min(1).max(10_000) }),
+  /** Restart the chat's kernel (its variables are dropped on purpose). */
+  z.object({ op: z.literal('restart'), tenantId: Id, chatId: Id, operationId: Id }),
+]);
+export type NotebookJob = z.infer<typeof NotebookJob>;
 
 /** Finished jobs are kept a while for inspection, then trimmed. */
 const retention: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
@@ -66,6 +76,12 @@ export const QUEUE_CATALOG = {
     jobId: (job) => `execute-${job.messageId}`,
     // Running user code twice is not harmless: one attempt; a lost executor is handled by the
     // stalled-job check, which hands the job to another worker once.
+    defaultJobOptions: { attempts: 1, ...retention },
+  }),
+  [QueueName.Notebook]: define({
+    schema: NotebookJob,
+    jobId: (job) => `notebook-${job.operationId}`,
+    // Same reason as execute: user code runs at most once per request.
     defaultJobOptions: { attempts: 1, ...retention },
   }),
 } as const;

@@ -1,4 +1,4 @@
-export { CodegenJob, ExecuteJob, IngestJob, QUEUE_CATALOG, QueueName } from './catalog';
+export { CodegenJob, ExecuteJob, IngestJob, NotebookJob, QUEUE_CATALOG, QueueName } from './catalog';
 export type { JobPayload } from './catalog';
 export { JobQueues } from './job-queues';
 export type { JobQueuesOptions } from './job-queues';

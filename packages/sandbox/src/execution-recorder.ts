@@ -1,7 +1,8 @@
 import type { CellOutput } from '@assay/contracts';
 import type { Logger } from '@assay/logger';
 import { stripAnsi } from './ansi';
-import { Execution, ExecutionError, Result } from './execution';
+import { z } from 'zod';
+import { Execution, ExecutionError, Result, type UserExpressionResult } from './execution';
 import type { AnyKernelMessage, ExecuteReplyContent } from './protocol/messages';
 import { isMessageType } from './protocol/messages';
 import type { RunCodeOptions } from './types';
@@ -23,6 +24,7 @@ export class ExecutionRecorder {
   private readonly outputs: CellOutput[] = [];
   private error: ExecutionError | undefined;
   private executionCount: number | undefined;
+  private userExpressions: Record<string, UserExpressionResult> = {};
 
   constructor(
     private readonly callbacks: OutputCallbacks,
@@ -59,6 +61,7 @@ export class ExecutionRecorder {
   handleReply(reply: ExecuteReplyContent): void {
     if (reply.status === 'ok') {
       this.executionCount = reply.execution_count;
+      this.userExpressions = parseUserExpressions(reply.user_expressions, this.logger);
     } else if (reply.status === 'error') {
       if (typeof reply.execution_count === 'number') this.executionCount = reply.execution_count;
       if (this.error === undefined) this.recordError(reply.ename, reply.evalue, reply.traceback);
@@ -83,6 +86,7 @@ export class ExecutionRecorder {
       error: this.error,
       executionCount: this.executionCount,
       outputs: this.outputs.map((output) => ({ ...output })),
+      userExpressions: this.userExpressions,
     });
   }
 
@@ -112,4 +116,21 @@ export class ExecutionRecorder {
       this.logger.warn({ err: error }, 'a runCode output callback threw; the cell goes on');
     }
   }
+}
+
+/** The user_expressions of an execute_reply, as the Jupyter protocol shapes them. */
+const UserExpressionsReply = z.record(
+  z.string(),
+  z.union([
+    z.object({ status: z.literal('ok'), data: z.record(z.string(), z.unknown()) }),
+    z.object({ status: z.literal('error'), ename: z.string(), evalue: z.string() }),
+  ]),
+);
+
+function parseUserExpressions(raw: unknown, logger: Logger): Record<string, UserExpressionResult> {
+  if (raw === undefined) return {};
+  const parsed = UserExpressionsReply.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'ignoring malformed user_expressions in an execute_reply');
+  return {};
 }

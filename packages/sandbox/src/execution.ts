@@ -117,12 +117,18 @@ export interface Logs {
 }
 
 /** The fields of an {@link Execution}. */
+/** What the kernel answered for one of `RunCodeOptions.userExpressions`. */
+export type UserExpressionResult =
+  | { status: 'ok'; data: Readonly<Record<string, unknown>> }
+  | { status: 'error'; ename: string; evalue: string };
+
 export interface ExecutionInit {
   results: Result[];
   logs: Logs;
   error?: ExecutionError;
   executionCount?: number;
   outputs: CellOutput[];
+  userExpressions?: Readonly<Record<string, UserExpressionResult>>;
 }
 
 /**
@@ -137,12 +143,15 @@ export class Execution {
   readonly logs: Readonly<Logs>;
   /** Set when the cell failed: its last exception, a timeout or a dead kernel. */
   readonly error: ExecutionError | undefined;
+  /** Results of `RunCodeOptions.userExpressions` (empty when the cell failed or none were asked). */
+  readonly userExpressions: Readonly<Record<string, UserExpressionResult>>;
   /** The kernel's execution counter for this cell (`In [n]`). */
   readonly executionCount: number | undefined;
   /** nbformat 4 outputs. */
   readonly outputs: readonly CellOutput[];
 
   constructor(init: ExecutionInit) {
+    this.userExpressions = init.userExpressions ?? {};
     this.results = init.results;
     this.logs = init.logs;
     this.error = init.error;

@@ -1,6 +1,6 @@
 export { DEFAULT_CELL_TIMEOUT_MS, DEFAULT_STARTUP_CODE } from './consts';
 export { Execution, ExecutionError, Result } from './execution';
-export type { ExecutionInit, Logs } from './execution';
+export type { ExecutionInit, Logs, UserExpressionResult } from './execution';
 export { JupyterSandboxBackend } from './jupyter/jupyter-sandbox-backend';
 export type { JupyterSandboxBackendOptions } from './jupyter/jupyter-sandbox-backend';
 export { LocalSandboxBackend } from './local/local-sandbox-backend';

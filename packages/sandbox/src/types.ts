@@ -16,6 +16,12 @@ export interface RunCodeOptions {
   onStdout?: (text: string) => void;
   /** Called with each chunk the cell writes to stderr (warnings included), in order. */
   onStderr?: (text: string) => void;
+  /**
+   * Python expressions the kernel evaluates after the cell succeeds, in the same request (no
+   * extra round trip, no execution count); results arrive in `Execution.userExpressions` by key.
+   * Backends without the Jupyter protocol ignore them. @defaultValue none
+   */
+  userExpressions?: Record<string, string>;
 }
 
 /** How a kernel ended on its own (not through `restart()` or `close()`). */

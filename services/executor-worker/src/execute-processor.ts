@@ -1,4 +1,3 @@
-import type { CellOutput } from '@assay/contracts';
 import { TenantScope, type MessageWithFiles, type PrismaClient } from '@assay/db';
 import { ErrorCode, describeFailure } from '@assay/errors';
 import type { ChatEventLog } from '@assay/events';
@@ -6,7 +5,7 @@ import type { Logger } from '@assay/logger';
 import type { MessagePipeline } from '@assay/pipeline';
 import type { FinalFailureHandler, JobProcessor } from '@assay/queue';
 import type { Execution } from '@assay/sandbox';
-import type { ArtifactCollector } from './artifact-collector';
+import type { CellRunner } from './cell-runner';
 import type { ChatInputFile, KernelSessions } from './kernel-sessions';
 import { restoreSessionIfNeeded } from './session-restore';
 
@@ -15,7 +14,7 @@ export interface ExecuteProcessorOptions {
   sessions: KernelSessions;
   events: ChatEventLog;
   pipeline: MessagePipeline;
-  artifacts: ArtifactCollector;
+  cells: CellRunner;
   cellTimeoutMs: number;
 }
 
@@ -46,36 +45,7 @@ export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor
       });
 
       for (const cell of codeCells) {
-        await scope.cells.markRunning(cell.id);
-        await options.events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
-
-        const started = performance.now();
-        const workspaceBefore = await options.artifacts.snapshot(session.dataDir);
-        let published: Promise<unknown> = Promise.resolve();
-        const execution = await session.sandbox.runCode(cell.source, {
-          timeoutMs: options.cellTimeoutMs,
-          onOutput: (output: CellOutput) => {
-            published = published.then(() =>
-              options.events.publish({ type: 'cell.output', chatId, messageId, data: { cellId: cell.id, output } }),
-            );
-          },
-        });
-        session.lastUsedAt = Date.now();
-        await published;
-        const notices = await options.artifacts.collect(workspaceBefore, { scope, chatId, messageId, cellId: cell.id, logger });
-        for (const output of notices) {
-          await options.events.publish({ type: 'cell.output', chatId, messageId, data: { cellId: cell.id, output } });
-        }
-
-        const status = execution.error ? 'error' : 'ok';
-        const executionCount = execution.executionCount ?? null;
-        await scope.cells.complete(cell.id, { status, executionCount, outputs: [...execution.outputs, ...notices] });
-        await options.events.publish({
-          type: 'cell.completed',
-          chatId,
-          messageId,
-          data: { cellId: cell.id, status, executionCount, durationMs: Math.round(performance.now() - started) },
-        });
+        const execution = await options.cells.run(cell, { scope, chatId, session, logger });
 
         if (execution.error) {
           logCellFailure(logger, cell.position, execution);

@@ -113,6 +113,11 @@ export class KernelSessions {
     }
   }
 
+  /** The chat's session if this executor holds one (alive or not), without starting anything. */
+  peek(chatId: string): ChatSession | undefined {
+    return this.sessions.get(chatId);
+  }
+
   /** Number of live kernels. */
   get size(): number {
     return this.sessions.size;

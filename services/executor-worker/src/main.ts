@@ -1,26 +1,27 @@
 import path from 'node:path';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
+import { KernelControl } from '@assay/events';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
 import { DEFAULT_STARTUP_CODE, LocalSandboxBackend } from '@assay/sandbox';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { ArtifactCollector } from './artifact-collector';
 import { loadEnv } from './env';
+import { CellRunner } from './cell-runner';
 import { executeFailureHandler, executeProcessor } from './execute-processor';
+import { notebookFailureHandler, notebookProcessor } from './notebook-processor';
 import { KernelSessions } from './kernel-sessions';
+import { PRELOAD_CODE, VARIABLES_HELPER_CODE } from './kernel-code';
 import { SandboxSlots } from './sandbox-slots';
 import { WarmPool } from './warm-pool';
-
-/** Imported by every kernel before its first cell, so that cells (nearly all use them) start at once. */
-const PRELOAD_CODE = 'import numpy, pandas, matplotlib.pyplot';
 
 /** Composition root of the executor worker process. */
 async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger({ name: 'executor-worker', level: env.LOG_LEVEL });
 
-  const { prisma, events, pipeline, ...connections } = connectPipeline({
+  const { prisma, redis, events, pipeline, ...connections } = connectPipeline({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     keyPrefix: env.ASSAY_KEY_PREFIX,
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   const backend = new LocalSandboxBackend({
     pythonPath: env.ASSAY_PYTHON,
     memoryLimitBytes: env.ASSAY_SANDBOX_MEMORY_BYTES,
-    startupCode: env.ASSAY_KERNEL_PRELOAD ? `${DEFAULT_STARTUP_CODE}\n${PRELOAD_CODE}\n` : DEFAULT_STARTUP_CODE,
+    startupCode: [DEFAULT_STARTUP_CODE, VARIABLES_HELPER_CODE, env.ASSAY_KERNEL_PRELOAD ? PRELOAD_CODE : ''].join('\n'),
     logger,
   });
   const slots = new SandboxSlots({ backend, workspacesDir: path.join(env.ASSAY_DATA_DIR, 'workspaces'), logger });
@@ -44,14 +45,30 @@ async function main(): Promise<void> {
     events,
     limits: { maxBytes: env.ASSAY_MAX_ARTIFACT_BYTES, maxPerCell: env.ASSAY_MAX_ARTIFACTS_PER_CELL },
   });
-  workers.register('execute', executeProcessor({ prisma, sessions, events, pipeline, artifacts, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
+  const cells = new CellRunner({ events, artifacts, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS });
+  workers.register('execute', executeProcessor({ prisma, sessions, events, pipeline, cells, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
     concurrency: env.ASSAY_EXECUTOR_CONCURRENCY,
     onFinalFailure: executeFailureHandler({ pipeline }),
   });
+  workers.register('notebook', notebookProcessor({ prisma, sessions, events, cells, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
+    concurrency: env.ASSAY_EXECUTOR_CONCURRENCY,
+    onFinalFailure: notebookFailureHandler({ prisma }),
+  });
+  // Interrupts bypass the queues: they must reach a kernel while its cell still runs.
+  const stopListening = await new KernelControl({ redis, prefix: env.ASSAY_KEY_PREFIX }).listen(
+    (signal) => {
+      const session = sessions.peek(signal.chatId);
+      if (session === undefined) return;
+      logger.info({ tenantId: signal.tenantId, chatId: signal.chatId }, 'interrupting the running cell on request');
+      session.sandbox.interrupt().catch((error: unknown) => logger.warn({ err: error, chatId: signal.chatId }, 'interrupt failed'));
+    },
+    (raw) => logger.warn({ length: raw.length }, 'ignoring a malformed kernel signal'),
+  );
 
   installShutdownHandler({
     logger,
     steps: [
+      { name: 'stop listening for interrupts', run: () => stopListening() },
       { name: 'finish running jobs', run: () => workers.close() },
       { name: 'shut down kernels', run: () => sessions.closeAll() },
       { name: 'disconnect', run: () => connections.close() },

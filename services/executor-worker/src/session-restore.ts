@@ -9,8 +9,8 @@ export interface RestoreSessionOptions {
   events: ChatEventLog;
   logger: Logger;
   chatId: string;
-  /** The message about to run; the event is attributed to it. */
-  messageId: string;
+  /** The message about to run, to which the event is attributed; null for notebook operations. */
+  messageId: string | null;
   /** Position of the first cell about to run: only cells before it are replayed. */
   beforePosition: number;
   /** Wall-clock limit of each replayed cell. */

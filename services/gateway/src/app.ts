@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@assay/db';
+import type { ChatEventLog, KernelControl } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import type { MessagePipeline } from '@assay/pipeline';
 import type { JobQueues } from '@assay/queue';
@@ -12,6 +13,7 @@ import { artifactRoutes } from './http/routes/artifacts';
 import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
+import { notebookRoutes } from './http/routes/notebook';
 
 /** Everything the HTTP API needs; built by main.ts (or a test). */
 export interface GatewayAppOptions {
@@ -19,6 +21,10 @@ export interface GatewayAppOptions {
   redis: Redis;
   queues: JobQueues;
   pipeline: MessagePipeline;
+  /** Where edits to the notebook are announced. */
+  events: ChatEventLog;
+  /** Signals to kernels (interrupt). */
+  control: KernelControl;
   blobs: BlobStore;
   logger: Logger;
   limits: {
@@ -60,6 +66,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       maxFilesPerChat: options.limits.maxFilesPerChat,
     }),
   );
+  v1.use('/chats/:chatId', notebookRoutes({ queues: options.queues, events: options.events, control: options.control }));
   v1.use('/artifacts', artifactRoutes({ blobs: options.blobs, logger: options.logger }));
   app.use('/v1', v1);
 

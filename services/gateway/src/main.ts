@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { ChatEventSubscriber } from '@assay/events';
+import { ChatEventSubscriber, KernelControl } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     redis,
     queues,
     pipeline,
+    events,
+    control: new KernelControl({ redis, prefix: env.ASSAY_KEY_PREFIX }),
     blobs,
     logger,
     limits: {

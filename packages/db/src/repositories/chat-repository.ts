@@ -1,4 +1,6 @@
+import { Variable } from '@assay/contracts';
 import { NotFoundError } from '@assay/errors';
+import { z } from 'zod';
 import type { Chat, PrismaClient } from '../generated/prisma/client.js';
 import type { MessageRowWithRelations } from '../mappers';
 import { assertResourceId } from './ids';
@@ -44,4 +46,25 @@ export class ChatRepository {
     if (!chat) throw new NotFoundError('Chat', id);
     return chat;
   }
+
+  /** Records that a person restarted the chat's kernel: earlier cells are no longer replayed. */
+  async markKernelRestarted(id: string): Promise<void> {
+    await this.prisma.chat.updateMany({ where: { id, tenantId: this.tenantId }, data: { kernelRestartedAt: new Date() } });
+  }
+
+  /** Stores the kernel's variables as read after a successful cell. */
+  async setVariables(id: string, variables: readonly Variable[]): Promise<void> {
+    await this.prisma.chat.updateMany({ where: { id, tenantId: this.tenantId }, data: { variables: [...variables], variablesUpdatedAt: new Date() } });
+  }
+
+  /**
+   * The kernel's variables as last read; an empty list before any cell succeeded.
+   * @throws NotFoundError when the chat does not exist for this tenant
+   */
+  async getVariables(id: string): Promise<{ variables: Variable[]; updatedAt: Date | null }> {
+    const chat = await this.get(id);
+    return { variables: chat.variables === null ? [] : Variables.parse(chat.variables), updatedAt: chat.variablesUpdatedAt };
+  }
 }
+
+const Variables = z.array(Variable);

@@ -115,12 +115,12 @@ export class MessageRepository {
 
   /**
    * The files a message's code can read: those attached to the chat's messages up to `seq`
-   * (included), each once, oldest attachment first, with its name under /mnt/data (see
+   * (included; all messages when undefined), each once, oldest attachment first, with its name under /mnt/data (see
    * `assignWorkspaceNames`: a later file whose name is taken gets a numbered copy name).
    */
-  async chatFilesUpTo(chatId: string, seq: number): Promise<ChatFile[]> {
+  async chatFilesUpTo(chatId: string, seq?: number): Promise<ChatFile[]> {
     const attachments = await this.prisma.messageFile.findMany({
-      where: { message: { tenantId: this.tenantId, chatId, seq: { lte: seq } } },
+      where: { message: { tenantId: this.tenantId, chatId, ...(seq === undefined ? {} : { seq: { lte: seq } }) } },
       orderBy: [{ message: { seq: 'asc' } }, { position: 'asc' }],
       include: { file: true },
     });

@@ -1,0 +1,89 @@
+import { type CellOutput, Variable } from '@assay/contracts';
+import type { CellRow, TenantScope } from '@assay/db';
+import type { ChatEventLog } from '@assay/events';
+import type { Logger } from '@assay/logger';
+import type { Execution } from '@assay/sandbox';
+import { z } from 'zod';
+import type { ArtifactCollector } from './artifact-collector';
+import type { ChatSession } from './kernel-sessions';
+import { VARIABLES_EXPRESSION } from './kernel-code';
+
+/** Options of {@link CellRunner}. */
+export interface CellRunnerOptions {
+  events: ChatEventLog;
+  artifacts: ArtifactCollector;
+  cellTimeoutMs: number;
+}
+
+/** The chat a cell runs in. */
+export interface RunTarget {
+  scope: TenantScope;
+  chatId: string;
+  session: ChatSession;
+  logger: Logger;
+}
+
+const VariablesJson = z.array(Variable);
+
+/**
+ * Runs one stored cell in its chat's kernel, the same way for a message's cells and for cells
+ * a person re-runs: marks it running, streams each output as a cell.output event, keeps the
+ * files it wrote as artifacts, stores its outputs and status, and reports the kernel's
+ * variables after a successful cell.
+ */
+export class CellRunner {
+  constructor(private readonly options: CellRunnerOptions) {}
+
+  async run(cell: CellRow, target: RunTarget): Promise<Execution> {
+    const { scope, chatId, session, logger } = target;
+    const { events } = this.options;
+    const messageId = cell.messageId;
+    await scope.cells.markRunning(cell.id);
+    await events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
+
+    const started = performance.now();
+    const workspaceBefore = await this.options.artifacts.snapshot(session.dataDir);
+    let published: Promise<unknown> = Promise.resolve();
+    const execution = await session.sandbox.runCode(cell.source, {
+      timeoutMs: this.options.cellTimeoutMs,
+      userExpressions: { variables: VARIABLES_EXPRESSION },
+      onOutput: (output: CellOutput) => {
+        published = published.then(() => events.publish({ type: 'cell.output', chatId, messageId, data: { cellId: cell.id, output } }));
+      },
+    });
+    session.lastUsedAt = Date.now();
+    await published;
+    const notices = await this.options.artifacts.collect(workspaceBefore, { scope, chatId, messageId, cellId: cell.id, logger });
+    for (const output of notices) {
+      await events.publish({ type: 'cell.output', chatId, messageId, data: { cellId: cell.id, output } });
+    }
+
+    const status = execution.error ? 'error' : 'ok';
+    const executionCount = execution.executionCount ?? null;
+    await scope.cells.complete(cell.id, { status, executionCount, outputs: [...execution.outputs, ...notices] });
+    await events.publish({
+      type: 'cell.completed',
+      chatId,
+      messageId,
+      data: { cellId: cell.id, status, executionCount, durationMs: Math.round(performance.now() - started) },
+    });
+    await this.reportVariables(execution, target, messageId);
+    return execution;
+  }
+
+  private async reportVariables(execution: Execution, target: RunTarget, messageId: string): Promise<void> {
+    const answer = execution.userExpressions.variables;
+    if (answer === undefined) return;
+    if (answer.status !== 'ok') {
+      target.logger.warn({ ename: answer.ename, evalue: answer.evalue }, 'could not list the kernel variables');
+      return;
+    }
+    const parsed = VariablesJson.safeParse(answer.data['application/json']);
+    if (!parsed.success) {
+      target.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'the kernel listed variables in an unexpected shape');
+      return;
+    }
+    await target.scope.chats.setVariables(target.chatId, parsed.data);
+    await this.options.events.publish({ type: 'variables.updated', chatId: target.chatId, messageId, data: { variables: parsed.data } });
+  }
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { InsertCellBody, NotebookOperationResource, UpdateCellBody, VariablesResource } from '@assay/contracts';
+import { type TenantScope, toCell } from '@assay/db';
+import { AssayError, ErrorCode } from '@assay/errors';
+import type { ChatEventLog, KernelControl } from '@assay/events';
+import type { JobQueues } from '@assay/queue';
+import { Router } from 'express';
+import { tenantOf } from '../auth';
+import { parseBody } from '../validate';
+
+export interface NotebookRoutesOptions {
+  queues: JobQueues;
+  events: ChatEventLog;
+  control: KernelControl;
+}
+
+/**
+ * `/v1/chats/:chatId/...`: the chat as a notebook a person works on. Edits happen at once (and
+ * are announced as events so every open client follows); runs and restarts are queued for the
+ * executor that holds the chat's kernel and reported as cell events; interrupts are signalled
+ * directly to it.
+ */
+export function notebookRoutes(options: NotebookRoutesOptions): Router {
+  const router = Router({ mergeParams: true });
+
+  /** Queues a run of these cells (already checked to belong to the chat). */
+  async function queueRun(scope: TenantScope, chatId: string, cellIds: string[]): Promise<NotebookOperationResource> {
+    const operationId = randomUUID();
+    await scope.cells.markQueued(cellIds);
+    try {
+      await options.queues.add('notebook', { op: 'run', tenantId: scope.tenantId, chatId, operationId, cellIds });
+    } catch (error) {
+      await scope.cells.cancelIfQueued(cellIds).catch(() => undefined);
+      throw error;
+    }
+    return NotebookOperationResource.parse({ operationId, chatId, kind: 'run', cellIds });
+  }
+
+  router.post('/cells/:cellId/run', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId, cellId } = params(req.params);
+    const cell = await tenant.cells.get(chatId, cellId);
+    if (cell.kind !== 'code') {
+      throw new AssayError(ErrorCode.VALIDATION_FAILED, `Cell ${cellId} is a markdown cell; only code cells run.`, { status: 400 });
+    }
+    if (cell.status === 'queued' || cell.status === 'running') {
+      throw new AssayError(ErrorCode.CONFLICT, `Cell ${cellId} is already ${cell.status}.`, { status: 409, details: { cellId, status: cell.status } });
+    }
+    res.status(202).json(await queueRun(tenant, chatId, [cellId]));
+  });
+
+  router.post('/run-all', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId } = params(req.params);
+    await tenant.chats.get(chatId);
+    const cells = await tenant.cells.listCode(chatId);
+    const busy = cells.find((cell) => cell.status === 'queued' || cell.status === 'running');
+    if (busy) {
+      throw new AssayError(ErrorCode.CONFLICT, `Cell ${busy.id} is still ${busy.status}; wait for it or interrupt it, then run all again.`, {
+        status: 409,
+        details: { cellId: busy.id, status: busy.status },
+      });
+    }
+    if (cells.length === 0) {
+      throw new AssayError(ErrorCode.CONFLICT, 'This chat has no code cells to run yet.', { status: 409 });
+    }
+    res.status(202).json(await queueRun(tenant, chatId, cells.map((cell) => cell.id)));
+  });
+
+  router.post('/cells', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId } = params(req.params);
+    const body = parseBody(InsertCellBody, req.body);
+    await tenant.chats.get(chatId);
+    const cell = toCell(await tenant.cells.insert(chatId, body));
+    await options.events.publish({ type: 'cell.created', chatId, messageId: cell.messageId, data: { cell } });
+    res.status(201).json(cell);
+  });
+
+  router.patch('/cells/:cellId', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId, cellId } = params(req.params);
+    const body = parseBody(UpdateCellBody, req.body);
+    const cell = toCell(await tenant.cells.updateSource(chatId, cellId, body.source));
+    await options.events.publish({ type: 'cell.updated', chatId, messageId: cell.messageId, data: { cell } });
+    res.json(cell);
+  });
+
+  router.delete('/cells/:cellId', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId, cellId } = params(req.params);
+    const cell = await tenant.cells.get(chatId, cellId);
+    await tenant.cells.delete(chatId, cellId);
+    await options.events.publish({ type: 'cell.deleted', chatId, messageId: cell.messageId, data: { cellId } });
+    res.status(204).end();
+  });
+
+  router.post('/clear-outputs', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId } = params(req.params);
+    await tenant.chats.get(chatId);
+    await tenant.cells.clearOutputs(chatId);
+    await options.events.publish({ type: 'outputs.cleared', chatId, messageId: null, data: {} });
+    res.status(204).end();
+  });
+
+  router.post('/interrupt', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId } = params(req.params);
+    await tenant.chats.get(chatId);
+    await options.control.send({ type: 'interrupt', tenantId: tenant.tenantId, chatId });
+    res.status(202).json({ chatId, interrupted: true });
+  });
+
+  router.post('/restart', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId } = params(req.params);
+    await tenant.chats.get(chatId);
+    const operationId = randomUUID();
+    await options.queues.add('notebook', { op: 'restart', tenantId: tenant.tenantId, chatId, operationId });
+    res.status(202).json(NotebookOperationResource.parse({ operationId, chatId, kind: 'restart', cellIds: [] }));
+  });
+
+  router.get('/variables', async (req, res) => {
+    const tenant = tenantOf(res);
+    const { chatId } = params(req.params);
+    const { variables, updatedAt } = await tenant.chats.getVariables(chatId);
+    res.json(VariablesResource.parse({ chatId, variables, updatedAt: updatedAt?.toISOString() ?? null }));
+  });
+
+  return router;
+}
+
+/** Route parameters, present by construction of the paths above. */
+function params(raw: Record<string, string | undefined>): { chatId: string; cellId: string } {
+  return { chatId: raw.chatId ?? '', cellId: raw.cellId ?? '' };
+}
