@@ -120,6 +120,19 @@ describe('S3BlobStore against a real S3 server', () => {
     await expect(store.ping()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
+  it('answers UNAVAILABLE (503, retryable) to reads and writes once the server is gone', async () => {
+    const own = await S3TestServer.start();
+    const store = await S3BlobStore.open({ ...options(uniqueBucket()), endpoint: own.endpoint });
+    const blob = await store.put(Readable.from(['a,b\n']));
+    await own.stop();
+    const expected = { code: 'UNAVAILABLE', status: 503, retryable: true };
+    const attempts = [() => store.get(blob.key), () => store.put(Readable.from(['c,d\n'])), () => store.exists(blob.key), () => store.delete(blob.key)];
+    for (const attempt of attempts) {
+      const error = await rejectionOf(attempt());
+      expect(isAssayError(error) && { code: error.code, status: error.status, retryable: error.retryable }).toEqual(expected);
+    }
+  });
+
   it('gives readers that need a file a temporary copy, removed afterwards', async () => {
     const store = await S3BlobStore.open(options(uniqueBucket()));
     const content = generatedContent(TEST_PART_BYTES + 99, 5);
