@@ -6,6 +6,9 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_A
 /** S3 error codes that mean "these credentials may not do this" (each server picks its own). */
 const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken']);
 
+/** S3 error codes that mean "the bucket lives in another region than the one requests are signed for". */
+const REGION_CODES = new Set(['AuthorizationHeaderMalformed', 'PermanentRedirect', 'IllegalLocationConstraintException']);
+
 /** Where a failure happened, for messages that name the endpoint and bucket. */
 export interface S3Place {
   endpoint: string;
@@ -38,6 +41,13 @@ export function describeS3Failure(error: unknown, place: S3Place): unknown {
     return new AssayError(
       ErrorCode.CONFIG_INVALID,
       `The S3 endpoint ${place.endpoint} refused the credentials for bucket "${place.bucket}" (${code}): check ASSAY_S3_ACCESS_KEY and ASSAY_S3_SECRET_KEY, and that the key may read, write and (once) create the bucket.`,
+      { cause: error, details: { endpoint: place.endpoint, bucket: place.bucket, s3Code: code } },
+    );
+  }
+  if (code !== undefined && REGION_CODES.has(code)) {
+    return new AssayError(
+      ErrorCode.CONFIG_INVALID,
+      `The S3 endpoint ${place.endpoint} says bucket "${place.bucket}" is in another region (${code}): set ASSAY_S3_REGION to the bucket's region.`,
       { cause: error, details: { endpoint: place.endpoint, bucket: place.bucket, s3Code: code } },
     );
   }
