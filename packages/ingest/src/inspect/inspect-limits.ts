@@ -38,6 +38,13 @@ export interface InspectLimits {
    */
   maxCompressionRatio: number;
   /**
+   * Most bytes (UTF-8) of all column names of one workbook together (.xlsx and .xls). Headers go
+   * into the language model's prompt, and in an .xlsx one long shared string can name every
+   * column of every sheet.
+   * @defaultValue 8_388_608 (8 MiB)
+   */
+  maxHeaderTextBytes: number;
+  /**
    * Address-space cap of the Python process that reads .xls files (`prlimit --as`), in bytes.
    * @defaultValue 2_147_483_648 (2 GiB)
    */
@@ -52,6 +59,7 @@ export const DEFAULT_INSPECT_LIMITS: Readonly<InspectLimits> = Object.freeze({
   maxZipEntries: 10_000,
   maxUncompressedBytes: 2 * 1024 ** 3,
   maxCompressionRatio: 500,
+  maxHeaderTextBytes: 8 * 1024 ** 2,
   xlsMemoryBytes: 2 * 1024 ** 3,
 });
 

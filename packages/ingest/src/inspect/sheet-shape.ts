@@ -1,4 +1,6 @@
-import { type HeaderCell, pandasColumnNames } from './pandas-headers';
+import { unreadableError } from '../errors';
+import { formatBytes } from './format-bytes';
+import { excelColumnNames, type HeaderCell } from './pandas-headers';
 
 /** Headers and data row count of one table, as pandas reports them. */
 export interface TableShape {
@@ -7,40 +9,42 @@ export interface TableShape {
 }
 
 /**
- * Accumulates where a worksheet holds values into what `pandas.read_excel(sheet_name=...)`
- * (pandas 1.5, openpyxl reader) returns for it, without keeping the rows.
+ * What `pandas.read_excel(sheet_name=...)` (pandas 1.5, openpyxl reader) returns for a worksheet,
+ * from where its values are: pandas takes every row from row 1 down to the last row holding a
+ * value (leading empty rows and columns are kept: an empty first row gives `Unnamed: 0..n`
+ * headers), pads rows to the widest one, uses row 1 as the header and keeps empty rows in
+ * between (`skip_blank_lines=False`). A sheet without values is an empty DataFrame.
  *
- * pandas takes every row from row 1 down to the last row holding a value (leading empty rows
- * and columns are kept: an empty first row gives `Unnamed: 0..n` headers), pads rows to the
- * widest one, uses row 1 as the header and keeps empty rows in between (`skip_blank_lines=False`).
+ * @param lastRowWithValue - 1-based; 0 when no cell holds a value
+ * @param width - the widest row's last column holding a value
+ * @param firstRow - the cells of row 1 by 1-based column (missing ones are empty)
  */
-export class SheetShapeBuilder {
-  private lastRowWithValue = 0;
-  private width = 0;
+export function sheetTable(lastRowWithValue: number, width: number, firstRow: ReadonlyMap<number, HeaderCell>): TableShape {
+  if (lastRowWithValue === 0) return { headers: [], rowCount: 0 };
+  const header: HeaderCell[] = [];
+  for (let column = 1; column <= width; column += 1) header.push(firstRow.get(column) ?? { empty: true });
+  return { headers: excelColumnNames(header), rowCount: lastRowWithValue - 1 };
+}
 
-  /**
-   * Records a cell holding a value (pandas: neither `None` nor an empty string).
-   * @param row - 1-based row number
-   * @param column - 1-based column number
-   */
-  addValue(row: number, column: number): void {
-    if (row > this.lastRowWithValue) this.lastRowWithValue = row;
-    if (column > this.width) this.width = column;
-  }
+/** The `FILE_UNREADABLE` error for a workbook whose column names exceed `maxHeaderTextBytes`. */
+export function headerTextLimitError(fileName: string, maxBytes: number): Error {
+  return unreadableError(
+    fileName,
+    `its column names hold more than ${formatBytes(maxBytes)} of text; Assay reads workbooks with at most that much. Shorten the header rows and upload it again.`,
+    { details: { limit: 'maxHeaderTextBytes', max: maxBytes } },
+  );
+}
 
-  /** Columns of the table so far (the widest row holding a value). */
-  get columnCount(): number {
-    return this.width;
-  }
-
-  /**
-   * The headers and data row count.
-   * @param firstRow - the cells of row 1 by 1-based column (missing ones are empty)
-   */
-  build(firstRow: ReadonlyMap<number, HeaderCell>): TableShape {
-    if (this.lastRowWithValue === 0) return { headers: [], rowCount: 0 };
-    const header: HeaderCell[] = [];
-    for (let column = 1; column <= this.width; column += 1) header.push(firstRow.get(column) ?? { empty: true });
-    return { headers: pandasColumnNames(header), rowCount: this.lastRowWithValue - 1 };
+/**
+ * Checks the column names of all sheets together against `maxHeaderTextBytes`.
+ * @throws `FILE_UNREADABLE` beyond it
+ */
+export function checkHeaderText(tables: ReadonlyArray<{ headers: readonly string[] }>, fileName: string, maxBytes: number): void {
+  let total = 0;
+  for (const table of tables) {
+    for (const header of table.headers) {
+      total += Buffer.byteLength(header);
+      if (total > maxBytes) throw headerTextLimitError(fileName, maxBytes);
+    }
   }
 }

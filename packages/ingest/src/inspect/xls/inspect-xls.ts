@@ -5,13 +5,19 @@ import { OLE2_MAGIC, ZIP_MAGIC } from '../../content/content-kind';
 import { unreadableError } from '../../errors';
 import { readHead } from '../file-bytes';
 import type { InspectContext } from '../inspect-context';
-import { pandasColumnNames } from '../pandas-headers';
+import { excelColumnNames, type HeaderCell } from '../pandas-headers';
 import { formatBytes } from '../format-bytes';
+import { checkHeaderText, headerTextLimitError } from '../sheet-shape';
 import { XLS_METADATA_SCRIPT } from './xls-script';
-import { XlsReport } from './xls-report';
+import { XlsReport, type XlsHeaderCell } from './xls-report';
 
-/** The script prints a few KiB; anything near this is not our script talking. */
-const MAX_STDOUT_BYTES = 8 * 1024 * 1024;
+/**
+ * The script prints a few KiB per sheet; JSON holds each header text twice (key and text), and
+ * escapes can make a character 6 bytes. Beyond this the headers are over the limit anyway.
+ */
+function maxStdoutBytes(maxHeaderTextBytes: number): number {
+  return maxHeaderTextBytes * 12 + 1024 * 1024;
+}
 /** Kept for the error's cause (never shown to users: a traceback may quote file content). */
 const MAX_STDERR_BYTES = 16 * 1024;
 
@@ -21,6 +27,8 @@ interface ProcessResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The script printed more than the header text limit allows; it was killed. */
+  overflowed: boolean;
 }
 
 /**
@@ -42,6 +50,7 @@ export async function inspectXls(context: InspectContext): Promise<SheetMetadata
   }
 
   const result = await runScript(context);
+  if (result.overflowed) throw headerTextLimitError(fileName, limits.maxHeaderTextBytes);
   const report = parseReport(result, context);
   if (!report.ok) {
     switch (report.reason) {
@@ -64,7 +73,7 @@ export async function inspectXls(context: InspectContext): Promise<SheetMetadata
       { details: { limit: 'maxSheets', value: report.sheets.length, max: limits.maxSheets } },
     );
   }
-  return report.sheets.map((sheet) => {
+  const tables = report.sheets.map((sheet) => {
     if (sheet.ncols > limits.maxColumns) {
       throw unreadableError(
         fileName,
@@ -74,8 +83,23 @@ export async function inspectXls(context: InspectContext): Promise<SheetMetadata
     }
     // pandas's xlrd reader keeps every row xlrd reports (no trimming) and uses the first as header.
     if (sheet.nrows === 0) return { name: sheet.name, headers: [], rowCount: 0 };
-    return { name: sheet.name, headers: pandasColumnNames(sheet.header), rowCount: sheet.nrows - 1 };
+    return { name: sheet.name, headers: excelColumnNames(sheet.header.map(headerCell)), rowCount: sheet.nrows - 1 };
   });
+  checkHeaderText(tables, fileName, limits.maxHeaderTextBytes);
+  return tables;
+}
+
+function headerCell(cell: XlsHeaderCell): HeaderCell {
+  if (cell.empty) return cell;
+  const { label } = cell;
+  switch (label.type) {
+    case 'int':
+      return { ...cell, label: { type: 'int', value: BigInt(label.value) } };
+    case 'float':
+      return { ...cell, label: { type: 'float', value: Number(label.value) } };
+    default:
+      return { ...cell, label };
+  }
 }
 
 function parseReport(result: ProcessResult, context: InspectContext): XlsReport {
@@ -119,6 +143,8 @@ async function runScript(context: InspectContext): Promise<ProcessResult> {
     );
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
+    let overflowed = false;
+    const maxStdout = maxStdoutBytes(limits.maxHeaderTextBytes);
     let stderr = '';
     let settled = false;
     const finish = (action: () => void): void => {
@@ -134,7 +160,8 @@ async function runScript(context: InspectContext): Promise<ProcessResult> {
     signal.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
-      if (stdoutBytes > MAX_STDOUT_BYTES) {
+      if (stdoutBytes > maxStdout) {
+        overflowed = true;
         child.kill('SIGKILL');
         return;
       }
@@ -147,7 +174,7 @@ async function runScript(context: InspectContext): Promise<ProcessResult> {
       finish(() => reject(environmentMissing(context, error)));
     });
     child.on('close', (exitCode, exitSignal) => {
-      finish(() => resolve({ exitCode, signal: exitSignal, stdout: Buffer.concat(stdout).toString('utf8'), stderr }));
+      finish(() => resolve({ exitCode, signal: exitSignal, stdout: Buffer.concat(stdout).toString('utf8'), stderr, overflowed }));
     });
   });
 }

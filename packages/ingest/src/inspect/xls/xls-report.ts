@@ -1,10 +1,20 @@
 import { z } from 'zod';
 
+/** A first-row value's Python type (see `LabelType`); numbers travel as their Python repr. */
+const XlsLabel = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('str') }),
+  z.object({ type: z.literal('other') }),
+  z.object({ type: z.literal('int'), value: z.string().regex(/^-?\d+$/) }),
+  z.object({ type: z.literal('float'), value: z.string() }),
+  z.object({ type: z.literal('datetime'), inTimestampRange: z.boolean() }),
+]);
+
 /** One first-row cell as the XLS script reports it (see `HeaderCell`). */
 const XlsHeaderCell = z.union([
   z.object({ empty: z.literal(true) }),
-  z.object({ empty: z.literal(false), key: z.string(), text: z.string() }),
+  z.object({ empty: z.literal(false), key: z.string(), text: z.string(), label: XlsLabel }),
 ]);
+export type XlsHeaderCell = z.infer<typeof XlsHeaderCell>;
 
 /** One sheet as the XLS script reports it. */
 const XlsSheetReport = z.object({

@@ -20,6 +20,11 @@ def emit(payload):
     sys.stdout.write("\n")
     sys.stdout.flush()
 
+def timestamp_ok(value):
+    import datetime
+    # pandas's Timestamp range at datetime's microsecond precision.
+    return datetime.datetime(1677, 9, 21, 0, 12, 43, 145225) <= value <= datetime.datetime(2262, 4, 11, 23, 47, 16, 854775)
+
 def header_cell(value, ctype, datemode, xlrd):
     import datetime
     if ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) or (ctype == xlrd.XL_CELL_TEXT and value == ""):
@@ -29,24 +34,25 @@ def header_cell(value, ctype, datemode, xlrd):
             value = xlrd.xldate.xldate_as_datetime(value, datemode)
         except Exception:
             # pandas keeps the raw float when the date overflows.
-            return {"empty": False, "key": "n:" + repr(float(value)), "text": str(value)}
+            return {"empty": False, "key": "n:" + repr(float(value)), "text": str(value), "label": {"type": "float", "value": repr(float(value))}}
         # pandas: Excel has no separate time type; a date on the epoch day is a time of day.
         if (not datemode and value.timetuple()[0:3] == (1899, 12, 31)) or (datemode and value.timetuple()[0:3] == (1904, 1, 1)):
             value = datetime.time(value.hour, value.minute, value.second, value.microsecond)
-        text = str(value)
-        return {"empty": False, "key": "d:" + text, "text": text}
+            return {"empty": False, "key": "time:" + str(value), "text": str(value), "label": {"type": "other"}}
+        return {"empty": False, "key": "datetime:" + str(value), "text": str(value), "label": {"type": "datetime", "inTimestampRange": timestamp_ok(value)}}
     if ctype == xlrd.XL_CELL_ERROR:
-        return {"empty": False, "key": "nan", "text": "nan"}
+        return {"empty": False, "key": "nan", "text": "nan", "label": {"type": "float", "value": "nan"}}
     if ctype == xlrd.XL_CELL_BOOLEAN:
-        return {"empty": False, "key": "n:" + repr(float(bool(value))), "text": str(bool(value))}
+        return {"empty": False, "key": "n:" + repr(float(bool(value))), "text": str(bool(value)), "label": {"type": "other"}}
     if ctype == xlrd.XL_CELL_NUMBER:
         return number_cell(value)
-    return {"empty": False, "key": "s:" + str(value), "text": str(value)}
+    return {"empty": False, "key": "s:" + str(value), "text": str(value), "label": {"type": "str"}}
 
 def number_cell(value):
     as_int = int(value)
-    shown = as_int if as_int == value else value
-    return {"empty": False, "key": "n:" + repr(float(value)), "text": str(shown)}
+    if as_int == value:
+        return {"empty": False, "key": "n:" + repr(float(value)), "text": str(as_int), "label": {"type": "int", "value": str(as_int)}}
+    return {"empty": False, "key": "n:" + repr(float(value)), "text": str(value), "label": {"type": "float", "value": repr(float(value))}}
 
 def main():
     path = sys.argv[1]

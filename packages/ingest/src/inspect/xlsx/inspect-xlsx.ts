@@ -5,36 +5,46 @@ import { unreadableError } from '../../errors';
 import { readHead, scanFileForMarkers } from '../file-bytes';
 import type { InspectContext } from '../inspect-context';
 import type { HeaderCell } from '../pandas-headers';
-import { DateStyleCollector } from './number-formats';
-import { type CellContext, openpyxlHeaderCell } from './openpyxl-cell';
-import { EmptyStringFlags, scanSharedStrings } from './shared-strings';
-import { parseWorkbookStructure, WORKBOOK_PART, WORKBOOK_RELS_PART, type WorkbookSheet, type WorkbookStructure } from './workbook-structure';
-import { scanWorksheet, type WorksheetScan } from './worksheet-scan';
-import { parseXmlEntry } from './xml-entry';
-import { ZipArchive, type ZipEntry } from './zip-archive';
+import { checkHeaderText, headerTextLimitError, sheetTable } from '../sheet-shape';
+import { readDateStyles } from './date-styles';
+import { type CellContext, CellValueError, openpyxlHeaderCell, type RawCell } from './openpyxl-cell';
+import { parsePythonInt } from './python-numbers';
+import { EmptyStrings, resolveIndex, scanSharedStrings, type SharedStringsScan } from './shared-strings';
+import {
+  CONTENT_TYPES_PART,
+  parseContentTypes,
+  parseWorkbookStructure,
+  relationshipsPartOf,
+  STYLES_PART,
+  WORKBOOK_PART,
+  type WorkbookSheet,
+} from './workbook-structure';
+import { readFirstRow, scanWorksheet, type WorksheetScanOptions } from './worksheet-scan';
+import { XmlScanError } from './xml-scanner';
+import { ZipArchive, type ZipEntry, ZipEntryError } from './zip-archive';
 import { guardZipEntries } from './zip-guard';
 
-/** Small XML parts read whole (workbook.xml and its relationships). */
-const MAX_STRUCTURE_PART_BYTES = 32 * 1024 * 1024;
-/** Where openpyxl looks when the workbook relationships do not name the part. */
-const DEFAULT_STYLES_PART = 'xl/styles.xml';
-const DEFAULT_SHARED_STRINGS_PART = 'xl/sharedStrings.xml';
+/** Small XML parts read whole: the manifest, workbook.xml and its relationships. */
+const MAX_STRUCTURE_PART_BYTES = 8 * 1024 * 1024;
 
 /**
  * Sheet names, headers and data row counts of an .xlsx workbook, as `pandas.read_excel`
- * (openpyxl, read-only, `data_only=True`) reports them, streaming every part it reads.
+ * (openpyxl, read-only, `data_only=True`) reports them, streaming every large part through a
+ * byte-level XML scanner with bounded memory (no part, row or table is ever held whole).
  *
  * 1. yauzl reads the zip directory: entry count, total and per-entry inflated size and
  *    compression ratio are checked first; each part is inflated with its declared size
- *    enforced (a lying header fails instead of inflating without bound).
- * 2. Sheet names and parts come from `xl/workbook.xml` and its relationships (openpyxl's
- *    order), never from zip entry order or part file names.
- * 3. `xl/styles.xml` says which cell styles are dates; one pass over the shared strings
- *    records which ones are empty (1 byte each).
- * 4. Each worksheet is streamed with saxes; only row 1's cells and two counters are kept.
- * 5. A last pass over the shared strings fetches the header texts only.
+ *    enforced on the bytes actually inflated.
+ * 2. `[Content_Types].xml`, the workbook part and its relationships give sheet names and parts
+ *    in openpyxl's order (never zip entry order or part file names); chart sheets are left out
+ *    as openpyxl leaves them out.
+ * 3. `xl/styles.xml` says which cell styles are dates.
+ * 4. Each worksheet's first row is read (only the start of the part is inflated).
+ * 5. One pass over the shared strings records which are empty (a bit each) and keeps the texts
+ *    those first rows use, nothing else.
+ * 6. Each worksheet is scanned once for the last row and the widest column holding a value.
  *
- * The row semantics mirror openpyxl's read-only reader; see `scanWorksheet`.
+ * @throws `FILE_UNREADABLE` (see `inspectFile`)
  */
 export async function inspectXlsx(context: InspectContext): Promise<SheetMetadata[]> {
   const { path, fileName, limits, signal } = context;
@@ -43,28 +53,51 @@ export async function inspectXlsx(context: InspectContext): Promise<SheetMetadat
     return await readWorkbook(zip, context);
   } catch (error) {
     if (signal.aborted || isAssayError(error)) throw error;
-    throw damaged(fileName, 'its content could not be parsed', error);
+    throw explain(error, fileName);
   } finally {
     zip.close();
+  }
+}
+
+/** A failure in one part, so that the message can name it. */
+class PartError extends Error {
+  override name = 'PartError';
+  constructor(
+    readonly part: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${part}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+async function inPart<T>(part: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof XmlScanError || error instanceof CellValueError) throw new PartError(part, error);
+    throw error;
   }
 }
 
 async function readWorkbook(zip: ZipArchive, context: InspectContext): Promise<SheetMetadata[]> {
   const { fileName, limits, signal } = context;
   guardZipEntries(zip.entries, fileName, limits);
-  const workbookEntry = zip.entries.get(WORKBOOK_PART);
-  if (workbookEntry === undefined) {
-    throw unreadableError(fileName, `it has no ${WORKBOOK_PART} part, so it is not an Excel workbook. Save it as .xlsx in Excel and upload it again.`);
+
+  const manifest = zip.entries.get(CONTENT_TYPES_PART);
+  const parts = manifest === undefined ? undefined : parseContentTypes(await zip.readText(manifest, MAX_STRUCTURE_PART_BYTES, signal));
+  const workbookPart = parts?.workbookPart;
+  const workbookEntry = workbookPart === undefined ? undefined : zip.entries.get(workbookPart);
+  if (parts === undefined || workbookPart === undefined || workbookEntry === undefined) {
+    throw unreadableError(
+      fileName,
+      `it has no workbook part (${WORKBOOK_PART}), so it is not an Excel workbook. Save it as .xlsx in Excel and upload it again.`,
+      { details: { reason: 'corrupt' } },
+    );
   }
-  const relsEntry = zip.entries.get(WORKBOOK_RELS_PART);
-  const workbookXml = await zip.readText(workbookEntry, MAX_STRUCTURE_PART_BYTES);
-  const relsXml = relsEntry === undefined ? undefined : await zip.readText(relsEntry, MAX_STRUCTURE_PART_BYTES);
-  let structure: WorkbookStructure;
-  try {
-    structure = parseWorkbookStructure(workbookXml, relsXml);
-  } catch (error) {
-    throw damaged(fileName, 'its workbook part is not valid XML', error);
-  }
+  const relsEntry = zip.entries.get(relationshipsPartOf(workbookPart));
+  const workbookXml = await zip.readText(workbookEntry, MAX_STRUCTURE_PART_BYTES, signal);
+  const relsXml = relsEntry === undefined ? undefined : await zip.readText(relsEntry, MAX_STRUCTURE_PART_BYTES, signal);
+  const structure = await inPart(workbookPart, async () => parseWorkbookStructure(workbookPart, workbookXml, relsXml));
   if (structure.sheets.length > limits.maxSheets) {
     throw unreadableError(
       fileName,
@@ -72,59 +105,88 @@ async function readWorkbook(zip: ZipArchive, context: InspectContext): Promise<S
       { details: { limit: 'maxSheets', value: structure.sheets.length, max: limits.maxSheets } },
     );
   }
-  // Chart sheets and dialog sheets hold no table.
-  const worksheets = structure.sheets.filter((sheet) => sheet.type === 'worksheet').map((sheet) => sheetPart(sheet, zip, fileName));
+  // openpyxl drops a <sheet> without a relationship id, and lists chart sheets apart.
+  const worksheets = structure.sheets
+    .filter((sheet) => sheet.hasRelationshipId && !sheet.type.includes('chartsheet'))
+    .map((sheet) => sheetPart(sheet, zip, fileName));
 
-  const dateStyles = new DateStyleCollector();
-  const stylesEntry = zip.entries.get(structure.stylesPart ?? DEFAULT_STYLES_PART);
-  if (stylesEntry !== undefined) await parseXmlEntry(zip, stylesEntry, dateStyles, signal);
+  const stylesEntry = zip.entries.get(STYLES_PART);
+  const dateStyles = stylesEntry === undefined ? { has: () => false } : await inPart(STYLES_PART, async () => readDateStyles(zip, stylesEntry, signal));
 
-  const emptyStrings = new EmptyStringFlags();
-  const sharedStringsEntry = zip.entries.get(structure.sharedStringsPart ?? DEFAULT_SHARED_STRINGS_PART);
-  if (sharedStringsEntry !== undefined) {
-    await scanSharedStrings(zip, sharedStringsEntry, signal, (index, text) => emptyStrings.set(index, text === ''));
-  }
-
-  const headerTexts = new Map<number, string>();
-  const cellContext: CellContext = {
-    dateStyles: dateStyles.dateStyles(),
-    date1904: structure.date1904,
-    isSharedStringEmpty: (index) => emptyStrings.isEmpty(index),
-    sharedString: (index) => headerTexts.get(index),
-  };
-
-  const scans: Array<{ name: string; scan: WorksheetScan }> = [];
+  const scanOptions = (sheetName: string): WorksheetScanOptions => ({ maxColumns: limits.maxColumns, fileName, sheetName, signal });
+  const firstRows: Array<Map<number, RawCell>> = [];
   for (const sheet of worksheets) {
+    firstRows.push(await inPart(sheet.entry.fileName, async () => readFirstRow(zip, sheet.entry, scanOptions(sheet.name))));
+  }
+
+  const sharedStringsEntry = parts.sharedStringsPart === undefined ? undefined : zip.entries.get(parts.sharedStringsPart);
+  const strings = await readSharedStrings(zip, sharedStringsEntry, firstRows, context);
+
+  const tables: SheetMetadata[] = [];
+  for (const [index, sheet] of worksheets.entries()) {
     signal.throwIfAborted();
-    const scan = await scanWorksheet(zip, sheet.entry, {
-      context: cellContext,
-      maxColumns: limits.maxColumns,
-      fileName,
-      sheetName: sheet.name,
-      signal,
-    });
-    scans.push({ name: sheet.name, scan });
-  }
-
-  const wanted = new Set<number>();
-  for (const { scan } of scans) {
-    for (const cell of scan.firstRow.values()) if (cell.type === 's' && cell.value !== undefined) wanted.add(Number(cell.value));
-  }
-  if (wanted.size > 0 && sharedStringsEntry !== undefined) {
-    await scanSharedStrings(zip, sharedStringsEntry, signal, (index, text) => {
-      if (wanted.has(index)) headerTexts.set(index, text);
-    });
-  }
-
-  return scans.map(({ name, scan }) => {
+    const shape = await inPart(sheet.entry.fileName, async () => scanWorksheet(zip, sheet.entry, strings.empty, scanOptions(sheet.name)));
+    const cellContext: CellContext = {
+      dateStyles,
+      date1904: structure.date1904,
+      sharedString: (stringIndex) => {
+        const resolved = resolveIndex(Number(stringIndex), strings.empty.count);
+        return strings.texts.get(resolved) ?? '';
+      },
+    };
     const header = new Map<number, HeaderCell>();
-    for (const [column, cell] of scan.firstRow) header.set(column, openpyxlHeaderCell(cell, cellContext));
-    const shape = scan.shape.build(header);
-    return { name, headers: shape.headers, rowCount: shape.rowCount };
-  });
+    for (const [column, cell] of firstRows[index] ?? []) {
+      if (column <= shape.width) header.set(column, await inPart(sheet.entry.fileName, async () => openpyxlHeaderCell(cell, cellContext)));
+    }
+    const table = sheetTable(shape.lastRowWithValue, shape.width, header);
+    tables.push({ name: sheet.name, headers: table.headers, rowCount: table.rowCount });
+  }
+  checkHeaderText(tables, fileName, limits.maxHeaderTextBytes);
+  return tables;
 }
 
-/** A worksheet's part must exist in the zip. */
+/**
+ * One pass over the shared strings for the empty-string bits and the header texts; a second,
+ * only for header cells that index the table from its end (which needs its length first).
+ */
+async function readSharedStrings(
+  zip: ZipArchive,
+  entry: ZipEntry | undefined,
+  firstRows: ReadonlyArray<Map<number, RawCell>>,
+  context: InspectContext,
+): Promise<SharedStringsScan> {
+  const { fileName, limits, signal } = context;
+  const wanted = new Set<number>();
+  const fromEnd = new Set<number>();
+  for (const row of firstRows) {
+    for (const cell of row.values()) {
+      if (cell.type !== 's' || cell.value === undefined) continue;
+      const index = parsePythonInt(cell.value);
+      if (index === undefined) continue;
+      if (index >= 0n) wanted.add(Number(index));
+      else fromEnd.add(Number(index));
+    }
+  }
+  if (entry === undefined) return { empty: new EmptyStrings(), texts: new Map() };
+  const options = {
+    maxTextBytes: limits.maxHeaderTextBytes,
+    onTooMuchText: () => headerTextLimitError(fileName, limits.maxHeaderTextBytes),
+    signal,
+  };
+  const scan = await inPart(entry.fileName, async () => scanSharedStrings(zip, entry, { ...options, wanted }));
+  const missing = new Set<number>();
+  for (const index of fromEnd) {
+    const resolved = index + scan.empty.count;
+    if (resolved >= 0 && !scan.texts.has(resolved)) missing.add(resolved);
+  }
+  if (missing.size > 0) {
+    const again = await inPart(entry.fileName, async () => scanSharedStrings(zip, entry, { ...options, wanted: missing }));
+    for (const [index, text] of again.texts) scan.texts.set(index, text);
+  }
+  return scan;
+}
+
+/** A worksheet's part must exist in the zip (openpyxl would skip it silently; Excel calls the file damaged). */
 function sheetPart(sheet: WorkbookSheet, zip: ZipArchive, fileName: string): { name: string; entry: ZipEntry } {
   const entry = sheet.partPath === undefined ? undefined : zip.entries.get(sheet.partPath);
   if (entry === undefined) throw damaged(fileName, `the data of sheet "${sheet.name}" is missing`);
@@ -155,6 +217,30 @@ async function openWorkbookZip(path: string, fileName: string, maxEntries: numbe
     }
     throw damaged(fileName, 'its zip structure is broken (the file may be truncated)', error);
   }
+}
+
+/** The message for a failure while reading parts: what was wrong, and in which part. */
+function explain(error: unknown, fileName: string): Error {
+  const part = error instanceof PartError ? error.part : undefined;
+  const cause = error instanceof PartError ? error.cause : error;
+  if (cause instanceof XmlScanError && cause.reason === 'doctype') {
+    return unreadableError(
+      fileName,
+      `its part ${part ?? ''} declares an XML document type (DTD). Excel never writes one, and Assay does not read them (they can expand or fetch entities). Open the file in Excel, save it again and upload the new file.`,
+      { cause, details: { reason: 'doctype', part } },
+    );
+  }
+  if (cause instanceof XmlScanError && cause.reason === 'too-large') {
+    return unreadableError(fileName, `${cause.message} (in part ${part ?? ''}), more than Assay reads. Open it in Excel, save it again and upload the new file.`, {
+      cause,
+      details: { reason: 'too-large', part },
+    });
+  }
+  if (cause instanceof XmlScanError || cause instanceof CellValueError) {
+    return damaged(fileName, `part ${part ?? ''} is not what Excel writes (${cause.message})`, cause);
+  }
+  if (cause instanceof ZipEntryError) return damaged(fileName, cause.message, cause);
+  return damaged(fileName, 'its content could not be parsed', cause);
 }
 
 function damaged(fileName: string, what: string, cause?: unknown): Error {

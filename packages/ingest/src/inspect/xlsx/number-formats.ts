@@ -1,3 +1,5 @@
+import { XmlScanError } from './xml-scanner';
+
 /**
  * openpyxl's built-in number formats (`openpyxl.styles.numbers.BUILTIN_FORMATS`); ids it does
  * not list (such as the CJK date formats 27-36) are not dates for openpyxl, so not for pandas.
@@ -25,24 +27,49 @@ export function isDateFormat(format: string | undefined): boolean {
   return DATE_PART.test(first.replace(STRIP, ''));
 }
 
+/** Which cell styles (`s` of a cell) format dates. */
+export interface DateStyles {
+  has(style: number): boolean;
+}
+
+/**
+ * Most cell styles and custom number formats read. Excel allows 64,000 cell styles and a few
+ * hundred formats; far more is a hostile file, refused rather than held in memory.
+ */
+const MAX_CELL_STYLES = 4_000_000;
+const MAX_CUSTOM_FORMATS = 100_000;
+
 /**
  * Accumulates `xl/styles.xml` events into the set of cell style indexes (`s` attribute of a
  * cell) whose number format is a date, as openpyxl's `Stylesheet._normalise_numbers` does.
  */
 export class DateStyleCollector {
   private readonly custom = new Map<number, string>();
-  private readonly styleFormats: number[] = [];
+  private styleFormats = new Int32Array(1024);
+  private styleCount = 0;
   private inCellXfs = false;
 
-  /** Feeds one opening tag. */
+  /**
+   * Feeds one opening tag.
+   * @throws XmlScanError beyond 4,000,000 cell styles or 100,000 number formats
+   */
   open(name: string, attributes: Readonly<Record<string, string>>): void {
     if (name === 'numFmt') {
       const id = Number(attributes.numFmtId);
       if (Number.isInteger(id) && attributes.formatCode !== undefined) this.custom.set(id, attributes.formatCode);
+      if (this.custom.size > MAX_CUSTOM_FORMATS) throw new XmlScanError(`the styles part has more than ${MAX_CUSTOM_FORMATS} number formats`, 'too-large');
     } else if (name === 'cellXfs') {
       this.inCellXfs = true;
     } else if (name === 'xf' && this.inCellXfs) {
-      this.styleFormats.push(Number(attributes.numFmtId ?? '0'));
+      if (this.styleCount === this.styleFormats.length) {
+        if (this.styleCount >= MAX_CELL_STYLES) throw new XmlScanError(`the styles part has more than ${MAX_CELL_STYLES} cell styles`, 'too-large');
+        const grown = new Int32Array(this.styleCount * 2);
+        grown.set(this.styleFormats);
+        this.styleFormats = grown;
+      }
+      const id = Number(attributes.numFmtId ?? '0');
+      this.styleFormats[this.styleCount] = Number.isInteger(id) ? id : -1;
+      this.styleCount += 1;
     }
   }
 
@@ -51,13 +78,19 @@ export class DateStyleCollector {
     if (name === 'cellXfs') this.inCellXfs = false;
   }
 
-  /** Style indexes that format dates. */
-  dateStyles(): Set<number> {
-    const dates = new Set<number>();
-    this.styleFormats.forEach((formatId, index) => {
-      const format = this.custom.get(formatId) ?? BUILTIN_FORMATS[formatId];
-      if (isDateFormat(format)) dates.add(index);
-    });
-    return dates;
+  /** Style indexes that format dates (one byte per style). */
+  dateStyles(): DateStyles {
+    const dates = new Uint8Array(this.styleCount);
+    const known = new Map<number, boolean>();
+    for (let index = 0; index < this.styleCount; index += 1) {
+      const formatId = this.styleFormats[index] ?? -1;
+      let isDate = known.get(formatId);
+      if (isDate === undefined) {
+        isDate = isDateFormat(this.custom.get(formatId) ?? BUILTIN_FORMATS[formatId]);
+        known.set(formatId, isDate);
+      }
+      if (isDate) dates[index] = 1;
+    }
+    return { has: (style) => dates[style] === 1 };
   }
 }
