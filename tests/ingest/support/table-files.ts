@@ -105,6 +105,25 @@ with zipfile.ZipFile(source) as src:
             dst.writestr(name, src.read(name))
 `;
 
+const ZIPS_WRITER = String.raw`
+import json, sys, zipfile
+for item in json.load(sys.stdin):
+    with zipfile.ZipFile(item["path"], "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for entry in item["entries"]:
+            archive.writestr(entry["name"], entry["text"].encode("utf-8"))
+`;
+
+/** A zip to write with {@link writeZips}: its path and its entries' UTF-8 texts, in order. */
+export interface ZipSpec {
+  path: string;
+  entries: Array<{ name: string; text: string }>;
+}
+
+/** Writes many deflated zips in one Python process (randomised tests write hundreds). */
+export async function writeZips(zips: readonly ZipSpec[]): Promise<void> {
+  await runPython(ZIPS_WRITER, [], JSON.stringify(zips));
+}
+
 /** Copies a zip with some entries moved to the front and some to the end (writers differ in order). */
 export async function reorderZipEntries(source: string, target: string, first: string[], last: string[]): Promise<void> {
   await runPython(ZIP_REORDERER, [source, target], JSON.stringify([first, last]));
@@ -161,4 +180,61 @@ export async function writeXlsxWithExceljs(path: string, sheets: SheetSpec[]): P
 /** Writes bytes to a file (CSV fixtures in a chosen encoding). */
 export async function writeBytes(path: string, bytes: Buffer | string): Promise<void> {
   await writeFile(path, bytes);
+}
+
+/** The SpreadsheetML namespaces hand-written parts use. */
+export const SPREADSHEET_NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+export const RELATIONSHIPS_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+
+/** A workbook written part by part, for cases no writer library produces. */
+export interface HandWrittenWorkbook {
+  /** Sheets in workbook order: the worksheet part's whole XML, or a relationship type other than worksheet. */
+  sheets: Array<{ name: string; xml: string; state?: 'hidden' | 'veryHidden'; type?: string }>;
+  /** The whole `xl/sharedStrings.xml`, if any. */
+  sharedStrings?: string;
+  /** The whole `xl/styles.xml`, if any. */
+  styles?: string;
+  date1904?: boolean;
+}
+
+/** The zip entries of a hand-written workbook (manifest, relationships, workbook, parts). */
+export function handWrittenWorkbookEntries(book: HandWrittenWorkbook): Array<{ name: string; text: string }> {
+  const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+  const overrides = [
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>',
+    ...book.sheets.map((_sheet, i) => `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`),
+  ];
+  if (book.sharedStrings !== undefined) {
+    overrides.push('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>');
+  }
+  const relationships = book.sheets.map(
+    (sheet, i) => `<Relationship Id="rId${i + 1}" Type="${RELATIONSHIPS_NS}/${sheet.type ?? 'worksheet'}" Target="worksheets/sheet${i + 1}.xml"/>`,
+  );
+  if (book.sharedStrings !== undefined) relationships.push(`<Relationship Id="rIdS" Type="${RELATIONSHIPS_NS}/sharedStrings" Target="sharedStrings.xml"/>`);
+  if (book.styles !== undefined) relationships.push(`<Relationship Id="rIdT" Type="${RELATIONSHIPS_NS}/styles" Target="styles.xml"/>`);
+  const sheets = book.sheets
+    .map((sheet, i) => `<sheet name="${escape(sheet.name)}" sheetId="${i + 1}"${sheet.state === undefined ? '' : ` state="${sheet.state}"`} r:id="rId${i + 1}"/>`)
+    .join('');
+  const entries = [
+    {
+      name: '[Content_Types].xml',
+      text: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>${overrides.join('')}</Types>`,
+    },
+    {
+      name: '_rels/.rels',
+      text: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${RELATIONSHIPS_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+    },
+    {
+      name: 'xl/workbook.xml',
+      text: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="${SPREADSHEET_NS}" xmlns:r="${RELATIONSHIPS_NS}">${book.date1904 === true ? '<workbookPr date1904="1"/>' : ''}<sheets>${sheets}</sheets></workbook>`,
+    },
+    {
+      name: 'xl/_rels/workbook.xml.rels',
+      text: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${relationships.join('')}</Relationships>`,
+    },
+    ...book.sheets.map((sheet, i) => ({ name: `xl/worksheets/sheet${i + 1}.xml`, text: sheet.xml })),
+  ];
+  if (book.sharedStrings !== undefined) entries.push({ name: 'xl/sharedStrings.xml', text: book.sharedStrings });
+  if (book.styles !== undefined) entries.push({ name: 'xl/styles.xml', text: book.styles });
+  return entries;
 }
