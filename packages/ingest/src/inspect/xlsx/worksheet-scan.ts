@@ -103,6 +103,27 @@ export async function scanWorksheet(
   return { lastRowWithValue: handler.lastRowWithValue, width: handler.width };
 }
 
+/**
+ * {@link scanWorksheet} and {@link readFirstRow} on a part given as chunks, without a zip: the
+ * scan's result must not depend on where chunks end.
+ */
+export function scanWorksheetChunks(
+  chunks: Iterable<Buffer>,
+  sharedStrings: SharedStringIndex,
+  options: WorksheetScanOptions,
+): WorksheetShape & { firstRow: Map<number, RawCell> } {
+  const first = new WorksheetHandler('first-row', undefined, options);
+  const full = new WorksheetHandler('full', sharedStrings, options);
+  const scanners = [first, full].map((handler) => {
+    const scanner = new XmlScanner(ELEMENTS, ATTRIBUTES, handler);
+    handler.scanner = scanner;
+    return scanner;
+  });
+  for (const chunk of chunks) for (const scanner of scanners) scanner.write(chunk);
+  for (const scanner of scanners) scanner.end();
+  return { lastRowWithValue: full.lastRowWithValue, width: full.width, firstRow: first.firstRow };
+}
+
 async function runScan(zip: ZipArchive, entry: ZipEntry, handler: WorksheetHandler, signal: AbortSignal): Promise<void> {
   const scanner = new XmlScanner(ELEMENTS, ATTRIBUTES, handler);
   handler.scanner = scanner;
