@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_KERNEL_UID_RANGE } from '@assay/sandbox';
 import { asList, composeService, readCompose, REPO_ROOT } from './support/deploy-files';
 
 const execFileAsync = promisify(execFile);
@@ -10,7 +11,7 @@ const execFileAsync = promisify(execFile);
 /**
  * What the executor does with its capabilities, as KernelSessions and LocalSandboxBackend do it
  * (run from the built packages): searchable workspace directories, a kernel (chown of its
- * workspace, setpriv to nobody, bwrap), an upload hard-linked from the blob store and linked into
+ * workspace, setpriv to the kernel's own uid, bwrap), an upload hard-linked from the blob store and linked into
  * the workspace once the kernel runs, a cell that reads it, a cell that ignores the interrupt
  * (the kernel is SIGKILLed and replaced), and shutdown (socket directories removed).
  */
@@ -90,14 +91,15 @@ describe("the executor container's capabilities", () => {
       expect(report).toEqual({
         // The kernel runs as its sandbox user and reads the upload through the read-only inputs.
         read: '(1000, 20)',
-        // Killing the kernel (which runs as nobody) takes CAP_KILL.
+        // Killing the kernel (which runs as a uid of its own) takes CAP_KILL.
         stuck: expect.stringContaining('did not stop when interrupted, so the kernel was restarted'),
         after: '2',
         socketDirsLeft: [],
       });
-      // What the kernel wrote belongs to nobody on the host, not to root.
+      // What the kernel wrote belongs to the kernel's own host uid (from the kernel range), not to root.
       const written = await fs.stat(path.join(root, 'data/workspaces/tenant/chat/data/written.txt'));
-      expect(written.uid).toBe(65_534);
+      expect(written.uid).toBeGreaterThanOrEqual(DEFAULT_KERNEL_UID_RANGE.first);
+      expect(written.uid).toBeLessThan(DEFAULT_KERNEL_UID_RANGE.first + DEFAULT_KERNEL_UID_RANGE.size);
     } finally {
       // A kernel the probe could not stop (say, without CAP_KILL) would outlive it: end it here.
       await killProcessesMentioning(root);

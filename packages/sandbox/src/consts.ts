@@ -22,6 +22,21 @@ export const DEFAULT_OPEN_FILES_LIMIT = 256;
 /** Where the workspace directory appears inside the sandbox. */
 export const SANDBOX_WORKSPACE_PATH = '/mnt/data';
 
+/** Processes and threads one kernel may have (RLIMIT_NPROC of its own host uid): stops fork bombs. */
+export const DEFAULT_PROCESS_LIMIT = 256;
+
+/** Largest file a kernel may write (RLIMIT_FSIZE); a bigger write fails with OSError (EFBIG). */
+export const DEFAULT_FILE_SIZE_LIMIT_BYTES = 1024 ** 3;
+
+/** What a kernel's workspace may hold; a cell that grows it beyond is interrupted. */
+export const DEFAULT_WORKSPACE_LIMIT_BYTES = 2 * 1024 ** 3;
+
+/**
+ * Host uids given to kernels when the backend runs as root, one per sandbox, so that no two
+ * kernels (nor any host account) share a uid: signals, /proc and process limits stay per kernel.
+ */
+export const DEFAULT_KERNEL_UID_RANGE = Object.freeze({ first: 2_000_000, size: 1_000_000 });
+
 /** Where the per-kernel socket directory appears inside the sandbox. */
 export const SANDBOX_KERNEL_DIR = '/run/kernel';
 

@@ -10,6 +10,9 @@ import type { RunCodeOptions } from './types';
 /** The streaming callbacks of {@link RunCodeOptions}. */
 export type OutputCallbacks = Pick<RunCodeOptions, 'onOutput' | 'onStdout' | 'onStderr'>;
 
+/** Output one cell may keep (text and rich data together) unless the backend sets another cap. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+
 /**
  * Builds one {@link Execution} from the iopub messages and the execute_reply of one request,
  * calling the streaming callbacks as each output arrives.
@@ -25,24 +28,35 @@ export class ExecutionRecorder {
   private error: ExecutionError | undefined;
   private executionCount: number | undefined;
   private userExpressions: Record<string, UserExpressionResult> = {};
+  private keptBytes = 0;
+  private droppedBytes = 0;
 
+  /**
+   * @param maxOutputBytes - output kept per cell; past it, outputs are dropped (not stored, not
+   *   reported) and one notice says so, so that a cell printing in a loop cannot fill the
+   *   database, the event log or a client's screen. Errors are always kept.
+   */
   constructor(
     private readonly callbacks: OutputCallbacks,
     private readonly logger: Logger,
+    private readonly maxOutputBytes: number = DEFAULT_MAX_OUTPUT_BYTES,
   ) {}
 
   /** Records one iopub message whose parent is this request. */
   handleIopub(msg: AnyKernelMessage): void {
     if (isMessageType(msg, 'stream')) {
       const { name, text } = msg.content;
+      if (!this.admit(text.length)) return;
       (name === 'stdout' ? this.stdout : this.stderr).push(text);
       this.append({ output_type: 'stream', name, text });
       this.call(name === 'stdout' ? this.callbacks.onStdout : this.callbacks.onStderr, text);
     } else if (isMessageType(msg, 'display_data')) {
+      if (!this.admit(bundleSize(msg.content.data))) return;
       this.results.push(new Result(msg.content.data, false));
       this.append({ output_type: 'display_data', data: msg.content.data, metadata: msg.content.metadata });
     } else if (isMessageType(msg, 'execute_result')) {
       this.executionCount = msg.content.execution_count;
+      if (!this.admit(bundleSize(msg.content.data))) return;
       this.results.push(new Result(msg.content.data, true));
       this.append({
         output_type: 'execute_result',
@@ -80,6 +94,13 @@ export class ExecutionRecorder {
 
   /** The execution as recorded so far. */
   finish(): Execution {
+    if (this.droppedBytes > 0) {
+      this.append({
+        output_type: 'stream',
+        name: 'stderr',
+        text: `\n[Output truncated: this cell produced more than ${formatMiB(this.maxOutputBytes)} of output; ${formatMiB(this.droppedBytes)} more were not kept. Print less, or write large results to a file under /mnt/data.]\n`,
+      });
+    }
     return new Execution({
       results: [...this.results],
       logs: { stdout: [...this.stdout], stderr: [...this.stderr] },
@@ -94,6 +115,17 @@ export class ExecutionRecorder {
     const lines = traceback.map(stripAnsi);
     this.error = new ExecutionError(ename, stripAnsi(evalue), lines.join('\n'));
     this.append({ output_type: 'error', ename, evalue: stripAnsi(evalue), traceback: lines });
+  }
+
+  /** Whether an output of this size still fits under the cap; counts what is dropped. */
+  private admit(bytes: number): boolean {
+    if (this.droppedBytes === 0 && this.keptBytes + bytes <= this.maxOutputBytes) {
+      this.keptBytes += bytes;
+      return true;
+    }
+    if (this.droppedBytes === 0) this.logger.info({ maxOutputBytes: this.maxOutputBytes }, 'cell output over the cap; dropping the rest');
+    this.droppedBytes += bytes;
+    return false;
   }
 
   /** Stores an output (merging a stream chunk into the previous chunk of the same stream) and reports it. */
@@ -116,6 +148,17 @@ export class ExecutionRecorder {
       this.logger.warn({ err: error }, 'a runCode output callback threw; the cell goes on');
     }
   }
+}
+
+/** Approximate size of a MIME bundle: its string values (base64 images, HTML, text) dominate. */
+function bundleSize(data: Readonly<Record<string, unknown>>): number {
+  let size = 0;
+  for (const value of Object.values(data)) size += typeof value === 'string' ? value.length : JSON.stringify(value ?? null).length;
+  return size;
+}
+
+function formatMiB(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 }
 
 /** The user_expressions of an execute_reply, as the Jupyter protocol shapes them. */

@@ -1,4 +1,4 @@
-export { DEFAULT_CELL_TIMEOUT_MS, DEFAULT_STARTUP_CODE } from './consts';
+export { DEFAULT_CELL_TIMEOUT_MS, DEFAULT_KERNEL_UID_RANGE, DEFAULT_STARTUP_CODE } from './consts';
 export { Execution, ExecutionError, Result } from './execution';
 export type { ExecutionInit, Logs, UserExpressionResult } from './execution';
 export { JupyterSandboxBackend } from './jupyter/jupyter-sandbox-backend';

@@ -21,6 +21,10 @@ export interface LocalKernelConfig {
   runAs: { uid: number; gid: number } | undefined;
   memoryLimitBytes: number;
   openFilesLimit: number;
+  /** RLIMIT_NPROC; applied only with `runAs` (a uid of the kernel's own, so the count is the kernel's). */
+  processLimit: number;
+  /** RLIMIT_FSIZE: largest file the kernel may write. */
+  fileSizeLimitBytes: number;
   tmpSizeBytes: number;
   startTimeoutMs: number;
   shutdownGraceMs: number;
@@ -257,6 +261,9 @@ function kernelCommand(config: LocalKernelConfig, mounts: KernelMounts, kernelDi
   return [
     `--as=${config.memoryLimitBytes}`,
     `--nofile=${config.openFilesLimit}`,
+    `--fsize=${config.fileSizeLimitBytes}`,
+    // Counted per host uid: only meaningful when the kernel has a uid of its own.
+    ...(config.runAs === undefined ? [] : [`--nproc=${config.processLimit}`]),
     '--',
     ...dropPrivileges,
     config.bwrapPath,

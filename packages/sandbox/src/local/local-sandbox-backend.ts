@@ -4,18 +4,24 @@ import { isAbsolute, join, posix, resolve } from 'node:path';
 import { AssayError, ErrorCode } from '@assay/errors';
 import { type Logger, createLogger } from '@assay/logger';
 import {
+  DEFAULT_FILE_SIZE_LIMIT_BYTES,
   DEFAULT_INTERRUPT_GRACE_MS,
+  DEFAULT_KERNEL_UID_RANGE,
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_OPEN_FILES_LIMIT,
+  DEFAULT_PROCESS_LIMIT,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_START_TIMEOUT_MS,
   DEFAULT_STARTUP_CODE,
   DEFAULT_TMP_SIZE_BYTES,
+  DEFAULT_WORKSPACE_LIMIT_BYTES,
   MAX_SOCKET_PATH_BYTES,
   SANDBOX_WORKSPACE_PATH,
 } from '../consts';
 import type { CreateSandboxOptions, Sandbox, SandboxBackend } from '../types';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../execution-recorder';
 import { LocalSandbox, type LocalSandboxConfig } from './local-sandbox';
+import { UidAllocator } from './uid-allocator';
 
 /** Options of {@link LocalSandboxBackend}. Paths are host paths. */
 export interface LocalSandboxBackendOptions {
@@ -32,15 +38,27 @@ export interface LocalSandboxBackendOptions {
   /** setpriv from util-linux, which drops root before bwrap (see `runAsUid`). @defaultValue "/usr/bin/setpriv" */
   setprivPath?: string;
   /**
-   * Host uid the kernel runs as when this process runs as root (otherwise it runs as this
-   * process's user). Never root: bwrap maps the sandbox user to the calling host user, so a root
-   * kernel could read every root-owned file in /etc. The workspace directory is chowned to this
-   * user so the kernel can write to it; files Assay puts there must be world-readable.
-   * @defaultValue 65534 (nobody)
+   * When this process runs as root, each sandbox's kernel runs as a host uid of its own, drawn
+   * from this range (gid = uid), so kernels cannot signal each other or read each other's /proc,
+   * and the process limit counts one kernel's processes only. Never root: bwrap maps the sandbox
+   * user to the calling host user, so a root kernel could read every root-owned file in /etc. The
+   * workspace directory is chowned to the kernel's uid; files Assay puts there must be
+   * world-readable. Without root, kernels run as this process's user.
+   * @defaultValue {@link DEFAULT_KERNEL_UID_RANGE} (2,000,000 to 2,999,999, outside any account range)
    */
-  runAsUid?: number;
-  /** Host gid that goes with `runAsUid`. @defaultValue 65534 (nogroup) */
-  runAsGid?: number;
+  kernelUidRange?: { first: number; size: number };
+  /** Processes and threads per kernel (`prlimit --nproc`, only with a uid per kernel). @defaultValue 256 */
+  processLimit?: number;
+  /** Largest file a kernel may write (`prlimit --fsize`). @defaultValue 1 GiB */
+  fileSizeLimitBytes?: number;
+  /**
+   * Most bytes a kernel's workspace may hold: a cell that grows it beyond is interrupted with a
+   * `WorkspaceFull` error (checked about every second while a cell runs).
+   * @defaultValue 2 GiB
+   */
+  workspaceLimitBytes?: number;
+  /** Output one cell may keep (text and images); the rest is dropped with a notice. @defaultValue 8 MiB */
+  maxOutputBytes?: number;
   /**
    * Address-space limit of a kernel in bytes (`prlimit --as`): a larger allocation raises
    * MemoryError in the cell instead of exhausting the host.
@@ -78,9 +96,6 @@ export interface LocalSandboxBackendOptions {
   logger?: Logger;
 }
 
-/** nobody / nogroup on Debian. */
-const DEFAULT_RUN_AS_ID = 65_534;
-
 /** Longest suffix a kernel's socket path adds to socketRoot: `/kXXXXXX/k-5`. */
 const SOCKET_SUFFIX_BYTES = '/kXXXXXX/k-5'.length;
 
@@ -95,6 +110,8 @@ const SOCKET_SUFFIX_BYTES = '/kXXXXXX/k-5'.length;
 export class LocalSandboxBackend implements SandboxBackend {
   private readonly config: LocalSandboxConfig;
   private readonly logger: Logger;
+  /** Uids for kernels; undefined when not running as root (kernels then share this process's user). */
+  private readonly uids: UidAllocator | undefined;
 
   constructor(options: LocalSandboxBackendOptions = {}) {
     const config: LocalSandboxConfig = {
@@ -102,12 +119,13 @@ export class LocalSandboxBackend implements SandboxBackend {
       bwrapPath: options.bwrapPath ?? '/usr/bin/bwrap',
       prlimitPath: options.prlimitPath ?? '/usr/bin/prlimit',
       setprivPath: options.setprivPath ?? '/usr/bin/setpriv',
-      runAs:
-        process.getuid?.() === 0
-          ? { uid: options.runAsUid ?? DEFAULT_RUN_AS_ID, gid: options.runAsGid ?? DEFAULT_RUN_AS_ID }
-          : undefined,
+      runAs: undefined, // chosen per sandbox in create()
       memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES,
       openFilesLimit: options.openFilesLimit ?? DEFAULT_OPEN_FILES_LIMIT,
+      processLimit: options.processLimit ?? DEFAULT_PROCESS_LIMIT,
+      fileSizeLimitBytes: options.fileSizeLimitBytes ?? DEFAULT_FILE_SIZE_LIMIT_BYTES,
+      workspaceLimitBytes: options.workspaceLimitBytes ?? DEFAULT_WORKSPACE_LIMIT_BYTES,
+      maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       tmpSizeBytes: options.tmpSizeBytes ?? DEFAULT_TMP_SIZE_BYTES,
       startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       interruptGraceMs: options.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS,
@@ -120,19 +138,21 @@ export class LocalSandboxBackend implements SandboxBackend {
     if (!config.pythonPath.startsWith('/usr/')) {
       throw invalid(`pythonPath must be under /usr (the only host tree visible in the sandbox), got ${config.pythonPath}.`);
     }
-    if (config.runAs !== undefined) {
-      for (const [key, value] of [['runAsUid', config.runAs.uid], ['runAsGid', config.runAs.gid]] as const) {
-        if (!Number.isSafeInteger(value) || value <= 0) {
-          throw invalid(`${key} must be a positive integer (not root), got ${value}.`);
-        }
-      }
+    const uidRange = options.kernelUidRange ?? DEFAULT_KERNEL_UID_RANGE;
+    if (!Number.isSafeInteger(uidRange.first) || uidRange.first <= 0 || !Number.isSafeInteger(uidRange.size) || uidRange.size <= 0 || uidRange.first + uidRange.size > 2 ** 32 - 2) {
+      throw invalid(`kernelUidRange must be positive integers within the uid space, not root, got ${JSON.stringify(uidRange)}.`);
     }
+    this.uids = process.getuid?.() === 0 ? new UidAllocator(uidRange.first, uidRange.size) : undefined;
     for (const key of ['bwrapPath', 'prlimitPath', 'setprivPath'] as const) {
       if (!isAbsolute(config[key])) throw invalid(`${key} must be an absolute path, got ${config[key]}.`);
     }
     const positiveIntegers = [
       'memoryLimitBytes',
       'openFilesLimit',
+      'processLimit',
+      'fileSizeLimitBytes',
+      'workspaceLimitBytes',
+      'maxOutputBytes',
       'tmpSizeBytes',
       'startTimeoutMs',
       'interruptGraceMs',
@@ -170,7 +190,15 @@ export class LocalSandboxBackend implements SandboxBackend {
     });
     const logger = (options.logger ?? this.logger).child({ sandboxId: id });
     const mounts = { workspaceDir: resolve(options.workspaceDir), readOnlyBinds };
-    return LocalSandbox.create(id, mounts, this.config, logger);
+    const uids = this.uids;
+    if (uids === undefined) return LocalSandbox.create(id, mounts, this.config, logger);
+    const uid = uids.acquire();
+    try {
+      return await LocalSandbox.create(id, mounts, { ...this.config, runAs: { uid, gid: uid } }, logger, () => uids.release(uid));
+    } catch (error) {
+      uids.release(uid);
+      throw error;
+    }
   }
 }
 

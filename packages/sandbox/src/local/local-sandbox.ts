@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AssayError, ErrorCode } from '@assay/errors';
 import type { Logger } from '@assay/logger';
 import { DEFAULT_CELL_TIMEOUT_MS } from '../consts';
@@ -12,7 +14,12 @@ import { LocalKernel, describeKernelEnd } from './local-kernel';
 /** Settings of a {@link LocalSandbox}, resolved by the backend. */
 export interface LocalSandboxConfig extends LocalKernelConfig {
   interruptGraceMs: number;
+  workspaceLimitBytes: number;
+  maxOutputBytes: number;
 }
+
+/** How often the workspace size is checked while a cell runs. */
+const WORKSPACE_CHECK_INTERVAL_MS = 1_000;
 
 /** What ended the wait for a cell. */
 type CellOutcome =
@@ -40,6 +47,7 @@ export class LocalSandbox implements Sandbox {
     private readonly config: LocalSandboxConfig,
     private readonly logger: Logger,
     first: LocalKernel,
+    private readonly onClosed: () => void,
   ) {
     this.kernel = Promise.resolve(first);
     this.adopt(first);
@@ -51,9 +59,10 @@ export class LocalSandbox implements Sandbox {
     mounts: KernelMounts,
     config: LocalSandboxConfig,
     logger: Logger,
+    onClosed: () => void = () => undefined,
   ): Promise<LocalSandbox> {
     const kernel = await LocalKernel.start(config, mounts, logger);
-    return new LocalSandbox(id, mounts, config, logger, kernel);
+    return new LocalSandbox(id, mounts, config, logger, kernel, onClosed);
   }
 
   get kernelGeneration(): number {
@@ -119,9 +128,21 @@ export class LocalSandbox implements Sandbox {
         { details: { sandboxId: this.id, exitCode: end.exitCode, signal: end.signal } },
       );
     }
-    const recorder = new ExecutionRecorder(options, this.logger);
+    const recorder = new ExecutionRecorder(options, this.logger, this.config.maxOutputBytes);
     const done = kernel.client.execute(code, (msg) => recorder.handleIopub(msg), options.userExpressions);
     this.running = true;
+    const watchdog = new WorkspaceWatchdog(this.mounts.workspaceDir, this.config.workspaceLimitBytes, () => {
+      this.logger.warn({ limitBytes: this.config.workspaceLimitBytes }, 'workspace over its limit; interrupting the cell');
+      kernel.client.interrupt().catch((error: unknown) => this.logger.debug({ err: error }, 'interrupt_request failed'));
+    });
+    const failIfWorkspaceFull = (): void => {
+      if (watchdog.exceededBytes === undefined) return;
+      recorder.fail(
+        'WorkspaceFull',
+        `The cell was stopped because /mnt/data grew to ${formatGiB(watchdog.exceededBytes)}, over its limit of ${formatGiB(this.config.workspaceLimitBytes)}. ` +
+          'Delete files you do not need (os.remove) or write smaller outputs.',
+      );
+    };
     try {
       let outcome = await this.waitForCell(kernel, done, timeoutMs);
       if (outcome.kind === 'timer') {
@@ -152,6 +173,7 @@ export class LocalSandbox implements Sandbox {
       }
       if (outcome.kind === 'done') {
         recorder.handleReply(outcome.reply);
+        failIfWorkspaceFull();
         return recorder.finish();
       }
       // The kernel ended while the cell ran.
@@ -174,6 +196,7 @@ export class LocalSandbox implements Sandbox {
       }
       return recorder.finish();
     } finally {
+      watchdog.stop();
       this.running = false;
     }
   }
@@ -256,6 +279,7 @@ export class LocalSandbox implements Sandbox {
     if (kernel !== undefined) await kernel.stop('close', { graceful: true });
     await this.runChain;
     this.events.removeAllListeners();
+    this.onClosed();
     this.logger.debug('sandbox closed');
   }
 
@@ -276,4 +300,65 @@ const RAISE_TIMEOUT = 'Pass a larger timeoutMs to runCode to allow longer cells.
 /** "60 s", "1.5 s". */
 function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/**
+ * Checks a workspace's size about every second while a cell runs and calls `onExceeded` once
+ * when the cell has grown it beyond the limit. A workspace already over the limit when the cell
+ * starts is left alone until it grows, so that a cell deleting files can still run.
+ */
+class WorkspaceWatchdog {
+  exceededBytes: number | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private startBytes: number | undefined;
+  private checking = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly limitBytes: number,
+    private readonly onExceeded: () => void,
+  ) {
+    void directorySize(dir).then((bytes) => {
+      this.startBytes = bytes;
+    });
+    this.timer = setInterval(() => void this.check(), WORKSPACE_CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking || this.exceededBytes !== undefined || this.startBytes === undefined) return;
+    this.checking = true;
+    try {
+      const bytes = await directorySize(this.dir);
+      if (bytes > this.limitBytes && bytes > this.startBytes) {
+        this.exceededBytes = bytes;
+        this.onExceeded();
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+}
+
+/** Bytes of the regular files under `dir` (links not followed); 0 when it cannot be read. */
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  const walk = async (current: string): Promise<void> => {
+    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) total += (await lstat(path).catch(() => undefined))?.size ?? 0;
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+function formatGiB(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
