@@ -3,9 +3,12 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FileResource } from '@assay/contracts';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { ApiClient, EventSocket, expectError, expectOk } from '../support/api-client';
 import { ServiceStack } from '../support/service-stack';
+import { testEnvironment } from '../support/test-environment';
 
 /**
  * What a client gets wrong is answered with the right status and error code, and a refused
@@ -152,11 +155,25 @@ describe('files that cannot be read', () => {
   const BROKEN_CSV = 'region,units\nnorth,1\nsouth,2,3,4\n';
 
   it('fail the message waiting for them, and get 422 when attached later', async () => {
-    const file = expectOk(await api.uploadFile('broken.csv', BROKEN_CSV, 'text/csv'));
+    // Hold ingest back until the message waits for the file: otherwise ingest may fail the file
+    // first and the message would be refused up front (the second half of this test).
+    const connection = new Redis(testEnvironment().redisUrl, { maxRetriesPerRequest: null });
+    const ingest = new Queue('ingest', { connection, prefix: stack.keyPrefix });
+    await ingest.pause();
+    let file;
+    let waiting;
     const chatId = expectOk(await api.createChat()).id;
     const socket = await EventSocket.open(stack.baseUrl, apiKey);
-    socket.subscribe(chatId);
-    const waiting = expectOk(await api.postMessage(chatId, { content: '{"cells":[]}', fileIds: [file.id] }));
+    try {
+      file = expectOk(await api.uploadFile('broken.csv', BROKEN_CSV, 'text/csv'));
+      socket.subscribe(chatId);
+      waiting = expectOk(await api.postMessage(chatId, { content: '{"cells":[]}', fileIds: [file.id] }));
+      expect(waiting.status).toBe('queued');
+    } finally {
+      await ingest.resume();
+      await ingest.close();
+      connection.disconnect();
+    }
 
     const failed = await socket.waitForEvent((event) => event.messageId === waiting.id && event.type === 'message.failed');
     expect(failed.type === 'message.failed' && failed.data.error).toEqual({
