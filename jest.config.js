@@ -16,7 +16,14 @@ module.exports = {
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
+    '/node_modules/e2b/node_modules/chalk/.+\\.js$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  // The E2B SDK (used by @assay/sandbox's e2b backend) requires chalk 5, which is ES modules
+  // only; jest's CommonJS loader cannot require it on Node 20, so that one package is compiled.
+  transformIgnorePatterns: ['^(?!.*/node_modules/e2b/node_modules/chalk/).*/node_modules/'],
   moduleNameMapper: {
     // Workspace packages are tested from source.
     '^@assay/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
