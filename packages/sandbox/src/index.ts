@@ -3,6 +3,10 @@ export { Execution, ExecutionError, Result } from './execution';
 export type { ExecutionInit, Logs, UserExpressionResult } from './execution';
 export { JupyterSandboxBackend } from './jupyter/jupyter-sandbox-backend';
 export type { JupyterSandboxBackendOptions } from './jupyter/jupyter-sandbox-backend';
+export { E2bSandbox } from './e2b/e2b-sandbox';
+export { E2bSandboxBackend } from './e2b/e2b-sandbox-backend';
+export type { E2bConnectOptions, E2bCreateSandboxOptions, E2bSandboxBackendOptions } from './e2b/e2b-sandbox-backend';
+export type { E2bInputFile } from './e2b/e2b-files';
 export { LocalSandboxBackend } from './local/local-sandbox-backend';
 export type { LocalSandboxBackendOptions } from './local/local-sandbox-backend';
 export type {
