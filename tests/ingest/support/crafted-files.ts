@@ -35,3 +35,46 @@ export async function markXlsEncrypted(xlsPath: string): Promise<Buffer> {
   bytes.writeUInt16LE(0x002f, at);
   return bytes;
 }
+
+const LOCAL_HEADER = 0x04034b50;
+const CENTRAL_HEADER = 0x02014b50;
+
+/**
+ * Rewrites the uncompressed size a zip declares for one entry (central directory and local
+ * header) without touching its data: a "lying header", as in zip bombs that pass size checks.
+ */
+export function lieAboutZipEntrySize(zip: Buffer, entryName: string, declaredSize: number): Buffer {
+  const bytes = Buffer.from(zip);
+  const name = Buffer.from(entryName);
+  let patched = 0;
+  for (let at = bytes.indexOf('PK'); at !== -1; at = bytes.indexOf('PK', at + 1)) {
+    const signature = at + 4 <= bytes.length ? bytes.readUInt32LE(at) : 0;
+    if (signature === CENTRAL_HEADER) {
+      const nameLength = bytes.readUInt16LE(at + 28);
+      if (bytes.subarray(at + 46, at + 46 + nameLength).equals(name)) {
+        bytes.writeUInt32LE(declaredSize, at + 24);
+        patched += 1;
+      }
+    } else if (signature === LOCAL_HEADER) {
+      const nameLength = bytes.readUInt16LE(at + 26);
+      if (bytes.subarray(at + 30, at + 30 + nameLength).equals(name)) {
+        bytes.writeUInt32LE(declaredSize, at + 22);
+        patched += 1;
+      }
+    }
+  }
+  if (patched !== 2) throw new Error(`expected a local and a central header for ${entryName}, patched ${patched}`);
+  return bytes;
+}
+
+/** An XML part whose DTD defines an entity that expands 10^9 times ("billion laughs"), used once in a cell. */
+export function billionLaughs(rootOpen: string, rootClose: string, use: string): string {
+  const entities = ['<!ENTITY lol0 "lol">'];
+  for (let level = 1; level <= 9; level += 1) entities.push(`<!ENTITY lol${level} "${`&lol${level - 1};`.repeat(10)}">`);
+  return `<?xml version="1.0"?>\n<!DOCTYPE lolz [${entities.join('')}]>\n${rootOpen}${use.replace('ENTITY', '&lol9;')}${rootClose}`;
+}
+
+/** A minimal PDF: what a user may upload by mistake under a spreadsheet's name. */
+export const MINIMAL_PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+);

@@ -110,13 +110,28 @@ import json, sys, zipfile
 for item in json.load(sys.stdin):
     with zipfile.ZipFile(item["path"], "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for entry in item["entries"]:
-            archive.writestr(entry["name"], entry["text"].encode("utf-8"))
+            if "text" in entry:
+                archive.writestr(entry["name"], entry["text"].encode("utf-8"))
+                continue
+            block = entry["repeat"].encode("utf-8") * max(1, (1 << 20) // max(1, len(entry["repeat"].encode("utf-8"))))
+            per_block = len(block) // len(entry["repeat"].encode("utf-8"))
+            with archive.open(entry["name"], "w", force_zip64=True) as out:
+                out.write(entry["prefix"].encode("utf-8"))
+                left = entry["times"]
+                while left > 0:
+                    n = min(left, per_block)
+                    out.write(block if n == per_block else entry["repeat"].encode("utf-8") * n)
+                    left -= n
+                out.write(entry["suffix"].encode("utf-8"))
 `;
 
-/** A zip to write with {@link writeZips}: its path and its entries' UTF-8 texts, in order. */
+/** An entry of a zip: UTF-8 text, or `prefix + repeat * times + suffix`, streamed (for large parts). */
+export type ZipEntrySpec = { name: string; text: string } | { name: string; prefix: string; repeat: string; times: number; suffix: string };
+
+/** A zip to write with {@link writeZips}: its path and its entries, in order. */
 export interface ZipSpec {
   path: string;
-  entries: Array<{ name: string; text: string }>;
+  entries: ZipEntrySpec[];
 }
 
 /** Writes many deflated zips in one Python process (randomised tests write hundreds). */

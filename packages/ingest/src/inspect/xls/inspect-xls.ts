@@ -62,6 +62,8 @@ export async function inspectXls(context: InspectContext): Promise<SheetMetadata
         throw unreadableError(fileName, 'the workbook is damaged or is not an Excel 97-2003 workbook. Open it in Excel, save it as .xlsx and upload the new file.', {
           details: { reason: 'corrupt', error: report.detail },
         });
+      case 'memory':
+        throw memoryLimitError(fileName, limits.xlsMemoryBytes);
       case 'environment':
         throw environmentMissing(context, new Error(`xlrd import failed: ${report.detail}`));
     }
@@ -118,13 +120,7 @@ function parseReport(result: ProcessResult, context: InspectContext): XlsReport 
   );
   // prlimit exits 126/127 when it cannot execute the interpreter.
   if (result.exitCode === 126 || result.exitCode === 127) throw environmentMissing(context, cause);
-  if (result.stderr.includes('MemoryError')) {
-    throw unreadableError(
-      fileName,
-      `reading it needs more than the ${formatBytes(limits.xlsMemoryBytes)} of memory Assay allows per file. Save it as .xlsx (or export the sheets as CSV) and upload that instead.`,
-      { cause, details: { limit: 'xlsMemoryBytes', max: limits.xlsMemoryBytes } },
-    );
-  }
+  if (result.stderr.includes('MemoryError')) throw memoryLimitError(fileName, limits.xlsMemoryBytes, cause);
   throw unreadableError(fileName, 'the workbook is damaged or is not an Excel 97-2003 workbook. Open it in Excel, save it as .xlsx and upload the new file.', {
     cause,
     details: { reason: 'corrupt' },
@@ -177,6 +173,14 @@ async function runScript(context: InspectContext): Promise<ProcessResult> {
       finish(() => resolve({ exitCode, signal: exitSignal, stdout: Buffer.concat(stdout).toString('utf8'), stderr, overflowed }));
     });
   });
+}
+
+function memoryLimitError(fileName: string, maxBytes: number, cause?: unknown): Error {
+  return unreadableError(
+    fileName,
+    `reading it needs more than the ${formatBytes(maxBytes)} of memory Assay allows per file. Save it as .xlsx (or export the sheets as CSV) and upload that instead.`,
+    { cause, details: { limit: 'xlsMemoryBytes', max: maxBytes } },
+  );
 }
 
 function environmentMissing(context: InspectContext, cause: unknown): AssayError {

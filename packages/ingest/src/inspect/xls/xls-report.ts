@@ -27,6 +27,6 @@ const XlsSheetReport = z.object({
 /** The JSON line the XLS script prints: the subprocess is a boundary, so it is validated. */
 export const XlsReport = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), sheets: z.array(XlsSheetReport) }),
-  z.object({ ok: z.literal(false), reason: z.enum(['encrypted', 'corrupt', 'environment']), detail: z.string() }),
+  z.object({ ok: z.literal(false), reason: z.enum(['encrypted', 'corrupt', 'memory', 'environment']), detail: z.string() }),
 ]);
 export type XlsReport = z.infer<typeof XlsReport>;

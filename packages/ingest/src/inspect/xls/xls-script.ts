@@ -10,7 +10,8 @@
  * Sheets are loaded one at a time (`on_demand`) and released.
  *
  * Usage: `python3 -I -B -c SCRIPT <path>`. Output: `{"ok": true, "sheets": [...]}` or
- * `{"ok": false, "reason": "encrypted" | "corrupt" | "environment", "detail": "<exception class>"}`.
+ * `{"ok": false, "reason": "encrypted" | "corrupt" | "memory" | "environment", "detail": "<exception class>"}`
+ * (`memory`: the address-space cap was reached, a MemoryError this script can still report).
  */
 export const XLS_METADATA_SCRIPT = String.raw`
 import json, os, sys
@@ -65,6 +66,9 @@ def main():
     quiet = open(os.devnull, "w")
     try:
         book = xlrd.open_workbook(path, on_demand=True, logfile=quiet, verbosity=0)
+    except MemoryError:
+        emit({"ok": False, "reason": "memory", "detail": "MemoryError"})
+        return
     except Exception as error:
         encrypted = "encrypt" in str(error).lower()
         emit({"ok": False, "reason": "encrypted" if encrypted else "corrupt", "detail": type(error).__name__})
@@ -78,6 +82,9 @@ def main():
                 header = [header_cell(v, t, book.datemode, xlrd) for v, t in zip(sheet.row_values(0), sheet.row_types(0))]
             sheets.append({"name": name, "nrows": sheet.nrows, "ncols": sheet.ncols, "header": header})
             book.unload_sheet(index)
+    except MemoryError:
+        emit({"ok": False, "reason": "memory", "detail": "MemoryError"})
+        return
     except Exception as error:
         emit({"ok": False, "reason": "corrupt", "detail": type(error).__name__})
         return

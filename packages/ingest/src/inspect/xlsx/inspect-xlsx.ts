@@ -74,8 +74,8 @@ async function inPart<T>(part: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof XmlScanError || error instanceof CellValueError) throw new PartError(part, error);
-    throw error;
+    if (isAssayError(error) || error instanceof PartError) throw error;
+    throw new PartError(part, error);
   }
 }
 
@@ -84,7 +84,10 @@ async function readWorkbook(zip: ZipArchive, context: InspectContext): Promise<S
   guardZipEntries(zip.entries, fileName, limits);
 
   const manifest = zip.entries.get(CONTENT_TYPES_PART);
-  const parts = manifest === undefined ? undefined : parseContentTypes(await zip.readText(manifest, MAX_STRUCTURE_PART_BYTES, signal));
+  const parts =
+    manifest === undefined
+      ? undefined
+      : await inPart(CONTENT_TYPES_PART, async () => parseContentTypes(await zip.readText(manifest, MAX_STRUCTURE_PART_BYTES, signal)));
   const workbookPart = parts?.workbookPart;
   const workbookEntry = workbookPart === undefined ? undefined : zip.entries.get(workbookPart);
   if (parts === undefined || workbookPart === undefined || workbookEntry === undefined) {
@@ -95,9 +98,10 @@ async function readWorkbook(zip: ZipArchive, context: InspectContext): Promise<S
     );
   }
   const relsEntry = zip.entries.get(relationshipsPartOf(workbookPart));
-  const workbookXml = await zip.readText(workbookEntry, MAX_STRUCTURE_PART_BYTES, signal);
-  const relsXml = relsEntry === undefined ? undefined : await zip.readText(relsEntry, MAX_STRUCTURE_PART_BYTES, signal);
-  const structure = await inPart(workbookPart, async () => parseWorkbookStructure(workbookPart, workbookXml, relsXml));
+  const relsXml = relsEntry === undefined ? undefined : await inPart(relsEntry.fileName, async () => zip.readText(relsEntry, MAX_STRUCTURE_PART_BYTES, signal));
+  const structure = await inPart(workbookPart, async () =>
+    parseWorkbookStructure(workbookPart, await zip.readText(workbookEntry, MAX_STRUCTURE_PART_BYTES, signal), relsXml),
+  );
   if (structure.sheets.length > limits.maxSheets) {
     throw unreadableError(
       fileName,
@@ -123,6 +127,7 @@ async function readWorkbook(zip: ZipArchive, context: InspectContext): Promise<S
   const strings = await readSharedStrings(zip, sharedStringsEntry, firstRows, context);
 
   const tables: SheetMetadata[] = [];
+  let headerBytes = 0;
   for (const [index, sheet] of worksheets.entries()) {
     signal.throwIfAborted();
     const shape = await inPart(sheet.entry.fileName, async () => scanWorksheet(zip, sheet.entry, strings.empty, scanOptions(sheet.name)));
@@ -136,7 +141,12 @@ async function readWorkbook(zip: ZipArchive, context: InspectContext): Promise<S
     };
     const header = new Map<number, HeaderCell>();
     for (const [column, cell] of firstRows[index] ?? []) {
-      if (column <= shape.width) header.set(column, await inPart(sheet.entry.fileName, async () => openpyxlHeaderCell(cell, cellContext)));
+      if (column > shape.width) continue;
+      const headerCell = await inPart(sheet.entry.fileName, async () => openpyxlHeaderCell(cell, cellContext));
+      header.set(column, headerCell);
+      // Checked before naming columns: de-duplicating long repeated names is where the work would be.
+      if (!headerCell.empty) headerBytes += Buffer.byteLength(headerCell.text);
+      if (headerBytes > limits.maxHeaderTextBytes) throw headerTextLimitError(fileName, limits.maxHeaderTextBytes);
     }
     const table = sheetTable(shape.lastRowWithValue, shape.width, header);
     tables.push({ name: sheet.name, headers: table.headers, rowCount: table.rowCount });
@@ -223,24 +233,28 @@ async function openWorkbookZip(path: string, fileName: string, maxEntries: numbe
 function explain(error: unknown, fileName: string): Error {
   const part = error instanceof PartError ? error.part : undefined;
   const cause = error instanceof PartError ? error.cause : error;
+  const where = part === undefined ? 'its content' : `its part ${part}`;
   if (cause instanceof XmlScanError && cause.reason === 'doctype') {
     return unreadableError(
       fileName,
-      `its part ${part ?? ''} declares an XML document type (DTD). Excel never writes one, and Assay does not read them (they can expand or fetch entities). Open the file in Excel, save it again and upload the new file.`,
+      `${where} declares an XML document type (DTD). Excel never writes one, and Assay does not read them (they can expand or fetch entities). Open the file in Excel, save it again and upload the new file.`,
       { cause, details: { reason: 'doctype', part } },
     );
   }
   if (cause instanceof XmlScanError && cause.reason === 'too-large') {
-    return unreadableError(fileName, `${cause.message} (in part ${part ?? ''}), more than Assay reads. Open it in Excel, save it again and upload the new file.`, {
+    return unreadableError(fileName, `${where} holds more than Assay reads: ${cause.message}. Open it in Excel, save it again and upload the new file.`, {
       cause,
       details: { reason: 'too-large', part },
     });
   }
   if (cause instanceof XmlScanError || cause instanceof CellValueError) {
-    return damaged(fileName, `part ${part ?? ''} is not what Excel writes (${cause.message})`, cause);
+    return damaged(fileName, `${where} is not what Excel writes (${cause.message})`, cause);
   }
   if (cause instanceof ZipEntryError) return damaged(fileName, cause.message, cause);
-  return damaged(fileName, 'its content could not be parsed', cause);
+  if (typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' && cause.code.startsWith('Z_')) {
+    return damaged(fileName, `the compressed data of ${part === undefined ? 'a part' : `part ${part}`} is corrupt`, cause);
+  }
+  return damaged(fileName, `${where} could not be read`, cause);
 }
 
 function damaged(fileName: string, what: string, cause?: unknown): Error {

@@ -181,7 +181,7 @@ export class XmlScanner {
       this.started = true;
       if (bytes.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) bytes = bytes.subarray(UTF8_BOM.length);
       else if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
-        throw new XmlScanError('the part is encoded as UTF-16, which Assay does not read');
+        throw new XmlScanError('it is encoded as UTF-16, which Assay does not read');
       }
     }
     this.bytes = bytes;
@@ -191,9 +191,9 @@ export class XmlScanner {
   /** Checks that the document ended complete (unless stopped early). */
   end(): void {
     if (this.stopped) return;
-    if (this.mode !== Mode.Content || this.carry !== undefined) throw new XmlScanError('the part ends inside a tag, comment or CDATA section');
-    if (this.depth !== 0) throw new XmlScanError('the part ends before its elements are closed');
-    if (!this.sawRoot) throw new XmlScanError('the part has no root element');
+    if (this.mode !== Mode.Content || this.carry !== undefined) throw new XmlScanError('it ends inside a tag, comment or CDATA section');
+    if (this.depth !== 0) throw new XmlScanError('it ends before its elements are closed');
+    if (!this.sawRoot) throw new XmlScanError('it has no root element');
   }
 
   private scan(bytes: Buffer): void {
@@ -259,7 +259,7 @@ export class XmlScanner {
   private checkOutsideText(bytes: Buffer, start: number, end: number): void {
     for (let k = start; k < end; k += 1) {
       const byte = bytes[k] ?? SPACE;
-      if (!isSpace(byte)) throw new XmlScanError('the part has text outside its root element');
+      if (!isSpace(byte)) throw new XmlScanError('it has text outside its root element');
     }
   }
 
@@ -271,16 +271,16 @@ export class XmlScanner {
       return this.resumeSpecial(bytes, at + COMMENT_OPEN.length);
     }
     if (startsWithAt(bytes, at, CDATA_OPEN)) {
-      if (this.depth === 0) throw new XmlScanError('the part has a CDATA section outside its root element');
+      if (this.depth === 0) throw new XmlScanError('it has a CDATA section outside its root element');
       this.mode = Mode.Cdata;
       return this.resumeSpecial(bytes, at + CDATA_OPEN.length);
     }
     if (startsWithAt(bytes, at, DOCTYPE_OPEN)) {
-      throw new XmlScanError('the part declares a document type (DTD), which spreadsheet files never do', 'doctype');
+      throw new XmlScanError('it declares a document type (DTD), which spreadsheet files never do', 'doctype');
     }
     const available = n - at;
     if (available < CDATA_OPEN.length && (isPrefix(bytes, at, COMMENT_OPEN) || isPrefix(bytes, at, CDATA_OPEN) || isPrefix(bytes, at, DOCTYPE_OPEN))) return -1;
-    throw new XmlScanError('the part has a malformed <! declaration');
+    throw new XmlScanError('it has a malformed <! declaration');
   }
 
   private instruction(bytes: Buffer, at: number): number {
@@ -314,7 +314,7 @@ export class XmlScanner {
           continue;
         }
         if (byte === LT || byte === EQUALS || byte === DQUOTE || byte === SQUOTE || byte === BANG) {
-          throw new XmlScanError('the part has a malformed tag name');
+          throw new XmlScanError('it has a malformed tag name');
         }
       }
       hash = (Math.imul(hash, 31) + byte) | 0;
@@ -331,10 +331,10 @@ export class XmlScanner {
     const n = bytes.length;
     while (k < n && isSpace(bytes[k] ?? GT)) k += 1;
     if (k >= n) return -1;
-    if (bytes[k] !== GT || nameEnd === nameStart) throw new XmlScanError('the part has a malformed end tag');
+    if (bytes[k] !== GT || nameEnd === nameStart) throw new XmlScanError('it has a malformed end tag');
     const depth = this.depth;
-    if (depth === 0) throw new XmlScanError('the part closes an element it never opened');
-    if (this.nameHash !== this.stack[depth]) throw new XmlScanError('the part has an end tag that does not match its start tag');
+    if (depth === 0) throw new XmlScanError('it closes an element it never opened');
+    if (this.nameHash !== this.stack[depth]) throw new XmlScanError('it has an end tag that does not match its start tag');
     this.depth = depth - 1;
     this.handler.close(this.nameIds[depth] ?? -1, depth);
     return k + 1;
@@ -344,14 +344,14 @@ export class XmlScanner {
     const nameStart = at + 1;
     const nameEnd = this.readName(bytes, nameStart);
     if (nameEnd < 0) return -1;
-    if (nameEnd === nameStart) throw new XmlScanError('the part has a malformed start tag');
+    if (nameEnd === nameStart) throw new XmlScanError('it has a malformed start tag');
     const nameHash = this.nameHash;
     const id = this.lookupName(bytes, this.localStart, nameEnd, this.localHash);
     this.generation = (this.generation + 1) | 0;
     const tagEnd = this.handler.wantAttributes ? this.readAttributes(bytes, nameEnd) : skipAttributes(bytes, nameEnd);
     if (tagEnd < 0) return -1;
-    if (this.depth === 0 && this.sawRoot) throw new XmlScanError('the part has more than one root element');
-    if (this.depth >= MAX_DEPTH) throw new XmlScanError(`the part nests elements more than ${MAX_DEPTH} levels deep`, 'too-large');
+    if (this.depth === 0 && this.sawRoot) throw new XmlScanError('it has more than one root element');
+    if (this.depth >= MAX_DEPTH) throw new XmlScanError(`it nests elements more than ${MAX_DEPTH} levels deep`, 'too-large');
     this.sawRoot = true;
     const depth = this.depth + 1;
     this.depth = depth;
@@ -389,17 +389,17 @@ export class XmlScanner {
       if (byte === GT) return k;
       if (byte === SLASH) {
         if (k + 1 >= n) return -1;
-        if (bytes[k + 1] !== GT) throw new XmlScanError('the part has a malformed empty-element tag');
+        if (bytes[k + 1] !== GT) throw new XmlScanError('it has a malformed empty-element tag');
         return k + 1;
       }
-      if (k === spaceStart) throw new XmlScanError('the part has attributes without space between them');
+      if (k === spaceStart) throw new XmlScanError('it has attributes without space between them');
       const nameStart = k;
       let hash = 0;
       while (k < n) {
         const b = bytes[k] ?? GT;
         if (b <= GT) {
           if (b === EQUALS || b === SPACE || b === TAB || b === LF || b === CR) break;
-          if (b === GT || b === SLASH || b === LT || b === DQUOTE || b === SQUOTE) throw new XmlScanError('the part has a malformed attribute');
+          if (b === GT || b === SLASH || b === LT || b === DQUOTE || b === SQUOTE) throw new XmlScanError('it has a malformed attribute');
         }
         hash = (Math.imul(hash, 31) + b) | 0;
         k += 1;
@@ -407,18 +407,18 @@ export class XmlScanner {
       const nameEnd = k;
       while (k < n && isSpace(bytes[k] ?? GT)) k += 1;
       if (k >= n) return -1;
-      if (bytes[k] !== EQUALS || nameEnd === nameStart) throw new XmlScanError('the part has an attribute without a value');
+      if (bytes[k] !== EQUALS || nameEnd === nameStart) throw new XmlScanError('it has an attribute without a value');
       k += 1;
       while (k < n && isSpace(bytes[k] ?? GT)) k += 1;
       if (k >= n) return -1;
       const quote = bytes[k];
-      if (quote !== DQUOTE && quote !== SQUOTE) throw new XmlScanError('the part has an unquoted attribute value');
+      if (quote !== DQUOTE && quote !== SQUOTE) throw new XmlScanError('it has an unquoted attribute value');
       const valueStart = k + 1;
       k = valueStart;
       while (k < n) {
         const b = bytes[k];
         if (b === quote) break;
-        if (b === LT) throw new XmlScanError('the part has < in an attribute value');
+        if (b === LT) throw new XmlScanError('it has < in an attribute value');
         k += 1;
       }
       if (k >= n) return -1;
@@ -458,13 +458,13 @@ function skipAttributes(bytes: Buffer, from: number): number {
     const byte = bytes[k];
     if (quote !== 0) {
       if (byte === quote) quote = 0;
-      else if (byte === LT) throw new XmlScanError('the part has < in an attribute value');
+      else if (byte === LT) throw new XmlScanError('it has < in an attribute value');
     } else if (byte === GT) {
       return k;
     } else if (byte === DQUOTE || byte === SQUOTE) {
       quote = byte;
     } else if (byte === LT) {
-      throw new XmlScanError('the part has a malformed tag');
+      throw new XmlScanError('it has a malformed tag');
     }
     k += 1;
   }

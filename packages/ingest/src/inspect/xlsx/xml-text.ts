@@ -21,9 +21,9 @@ export function decodeXmlText(bytes: Uint8Array, attribute = false): string {
   try {
     text = UTF8.decode(bytes);
   } catch {
-    throw new XmlScanError('the part is not valid UTF-8');
+    throw new XmlScanError('it is not valid UTF-8');
   }
-  if (INVALID_CHARACTERS.test(text)) throw new XmlScanError('the part holds a character XML does not allow');
+  if (INVALID_CHARACTERS.test(text)) throw new XmlScanError('it holds a character XML does not allow');
   if (attribute) text = text.replace(/\r\n|[\t\n\r]/g, ' ');
   else if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
   if (!text.includes('&')) return text;
@@ -31,7 +31,7 @@ export function decodeXmlText(bytes: Uint8Array, attribute = false): string {
   let from = 0;
   for (let at = text.indexOf('&'); at !== -1; at = text.indexOf('&', from)) {
     const end = text.indexOf(';', at);
-    if (end === -1) throw new XmlScanError('the part has an & that starts no entity');
+    if (end === -1) throw new XmlScanError('it has an & that starts no entity');
     out += text.slice(from, at) + entityText(text.slice(at + 1, end));
     from = end + 1;
   }
@@ -42,10 +42,10 @@ function entityText(name: string): string {
   const predefined = PREDEFINED[name];
   if (predefined !== undefined) return predefined;
   const match = /^#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}))$/.exec(name);
-  if (match === null) throw new XmlScanError(`the part refers to an entity (&${name.slice(0, 20)};) it does not define`);
+  if (match === null) throw new XmlScanError(`it refers to an entity (&${name.slice(0, 20)};) it does not define`);
   const code = match[1] !== undefined ? Number.parseInt(match[1], 16) : Number(match[2]);
   const allowed = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
-  if (!allowed) throw new XmlScanError('the part refers to a character XML does not allow');
+  if (!allowed) throw new XmlScanError('it refers to a character XML does not allow');
   return String.fromCodePoint(code);
 }
 
