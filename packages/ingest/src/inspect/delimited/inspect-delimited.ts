@@ -55,7 +55,7 @@ class InvalidUtf16Error extends Error {
  * a row with more fields than the rows before it (beyond the first data row, which may add an
  * index column) or an unclosed quote fails the file, as `read_csv` would fail.
  *
- * UTF-8 and single-byte text is scanned undecoded (see {@link PandasCsvScanner} for why that is
+ * UTF-8 and single-byte text is scanned undecoded (data rows by a WebAssembly SIMD kernel) (see {@link PandasCsvScanner} for why that is
  * exact): validation runs alongside, and finding invalid UTF-8 part-way only changes how the
  * header bytes are decoded, so the pass goes on instead of starting over. UTF-16 is transcoded
  * to UTF-8 chunk by chunk, as pandas itself does before tokenizing.
