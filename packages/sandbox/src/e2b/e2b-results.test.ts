@@ -29,16 +29,18 @@ function e2bResult(line: Record<string, unknown>, isMainResult: boolean): E2bRes
 
 describe('mimeBundleOf', () => {
   it('puts each field back under the MIME type the server read it from', () => {
-    const bundle = mimeBundleOf(
-      e2bResult({ text: '<Figure>', png: 'iVBORw0KGgo=', html: '<table></table>', json: { a: [1] }, data: { rows: 2 }, extra: {} }, false),
-    );
+    const bundle = mimeBundleOf(e2bResult({ text: '<Figure>', png: 'iVBORw0KGgo=', html: '<table></table>', json: { a: [1] }, extra: {} }, false));
     expect(bundle).toEqual({
       'text/plain': '<Figure>',
       'image/png': 'iVBORw0KGgo=',
       'text/html': '<table></table>',
       'application/json': { a: [1] },
-      'e2b/data': { rows: 2 },
     });
+  });
+
+  it("leaves out the formats E2B's template adds (a DataFrame's data, chart data)", () => {
+    const bundle = mimeBundleOf(e2bResult({ text: 'df', html: '<table></table>', data: { city: ['Oslo'] }, chart: { type: 'line' }, extra: {} }, true));
+    expect(bundle).toEqual({ 'text/plain': 'df', 'text/html': '<table></table>' });
   });
 
   it("takes MIME types without a field of their own from the server's extra object", () => {

@@ -17,17 +17,17 @@ const FIELD_MIME_TYPES = [
   ['latex', 'text/latex'],
   ['json', 'application/json'],
   ['javascript', 'application/javascript'],
-  // Formats the template's IPython start-up scripts add (DataFrame as a dict, chart data).
-  ['data', 'e2b/data'],
-  ['chart', 'e2b/chart'],
 ] as const;
 
 /**
  * The MIME bundle an E2B result was made from, so that it can become an nbformat output and an
  * Assay `Result` like the local backend's.
  *
- * What E2B does not send back cannot be restored: the output's metadata (image sizes), and the
- * quotes around a string's repr in text/plain (`'abc'` arrives as `abc`).
+ * Left out: the formats that E2B's template adds with IPython start-up scripts, `e2b/data` (a
+ * full copy of every displayed DataFrame, as lists: unbounded in size) and `e2b/chart` (data
+ * extracted from matplotlib figures), so that outputs have the shape and size a plain Jupyter
+ * kernel gives. What E2B does not send back cannot be restored: the output's metadata (image
+ * sizes), and the quotes around a string's repr in text/plain (`'abc'` arrives as `abc`).
  */
 export function mimeBundleOf(result: E2bResult): MimeBundle {
   const bundle: MimeBundle = {};
