@@ -168,6 +168,9 @@ describe('E2B cells', () => {
     expect(result?.html).toContain('<table');
     expect(result?.html).toContain('Oslo');
     expect(result?.text).toContain('Lima');
+    // E2B's template also sends the whole frame as e2b/data; the backend leaves it out.
+    const sent = server.sandbox(sandbox.id)?.lastExecution.find((line) => line.type === 'result');
+    expect(sent?.data).toEqual({ city: ['Oslo', 'Lima'], sales: [3, 5] });
     expect(Object.keys(result?.raw ?? {}).sort()).toEqual(['text/html', 'text/plain']);
   });
 
@@ -188,7 +191,10 @@ describe('E2B cells', () => {
   it("loses the quotes of a string's text/plain, as E2B's server drops them", async () => {
     const execution = await sandbox.runCode('"quoted"');
     expect(execution.text).toBe('quoted');
-    expect((await sandbox.runCode('["a"]')).text).toBe("['a']");
+    // A list keeps its repr; E2B's template also gives it as application/json.
+    const list = await sandbox.runCode('["a"]');
+    expect(list.text).toBe("['a']");
+    expect(list.results[0]?.json).toEqual(['a']);
   });
 
   it('runs cells one after the other when called concurrently', async () => {

@@ -99,7 +99,9 @@ async function execute(sandbox: FakeSandbox, request: IncomingMessage, response:
     // The client went away mid-cell (its timeout): interrupt, as the real server does.
     if (!finished) context.kernel.interrupt().catch(() => undefined);
   });
+  sandbox.lastExecution = [];
   const send = (line: Record<string, unknown>): void => {
+    if (line.type !== 'keepalive') sandbox.lastExecution.push(line);
     if (open) response.write(`${JSON.stringify(line)}\n`);
   };
   const keepalive = setInterval(() => send({ type: 'keepalive' }), KEEPALIVE_INTERVAL_MS);

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join, posix } from 'node:path';
-import { LocalSandboxBackend, type Sandbox } from '@assay/sandbox';
+import { DEFAULT_STARTUP_CODE, LocalSandboxBackend, type Sandbox } from '@assay/sandbox';
 import { HttpError } from './http';
 
 /** Where E2B's code-interpreter template puts a context when the request names no directory. */
@@ -10,6 +10,47 @@ export const E2B_DEFAULT_CWD = '/home/user';
 
 /** The only directory the test server's kernels can work in (the local backend's workspace). */
 export const KERNEL_WORKSPACE = '/mnt/data';
+
+/**
+ * What the IPython start-up scripts of E2B's code-interpreter template
+ * (`template/startup_scripts/0002_data.py`) add to every kernel, written for this server: a
+ * DataFrame is also given as `e2b/data` (its columns as lists), lists and dicts as
+ * application/json.
+ */
+const E2B_TEMPLATE_FORMATTERS = `
+def _e2b_template_formatters():
+    import json, sys
+    from IPython import get_ipython
+    from IPython.core.formatters import BaseFormatter, JSONFormatter
+    from traitlets import Unicode
+
+    class DataFrameColumns(BaseFormatter):
+        format_type = Unicode("e2b/data")
+        _return_type = (dict,)
+
+        def __call__(self, obj):
+            pandas = sys.modules.get("pandas")
+            if pandas is None or not isinstance(obj, pandas.DataFrame):
+                return None
+            columns = obj.to_dict(orient="list")
+            return {str(name): [v.isoformat() if isinstance(v, pandas.Timestamp) else v for v in values] for name, values in columns.items()}
+
+    class ContainersAsJson(JSONFormatter):
+        def __call__(self, obj):
+            if isinstance(obj, (list, dict)):
+                try:
+                    return json.loads(json.dumps(obj))
+                except (TypeError, ValueError):
+                    pass
+            return super().__call__(obj)
+
+    display = get_ipython().display_formatter
+    display.formatters["e2b/data"] = DataFrameColumns(parent=display)
+    display.formatters["application/json"] = ContainersAsJson(parent=display)
+
+_e2b_template_formatters()
+del _e2b_template_formatters
+`;
 
 /**
  * Host uids of the test server's sandboxes, drawn at random per sandbox: outside the local
@@ -45,7 +86,8 @@ export interface FakeSandboxInit {
  * One sandbox of the test server: its control-plane record, a filesystem (a host directory
  * standing for the VM's `/`) and its code contexts.
  *
- * Kernels are local sandboxes, which see only their workspace: the sandbox's `/mnt/data`
+ * Kernels are local sandboxes with the template's extra formatters (see
+ * {@link E2B_TEMPLATE_FORMATTERS}), which see only their workspace: the sandbox's `/mnt/data`
  * (read-write) and the other directories under its `/mnt` that exist when the context starts
  * (read-only). Everything else envd writes is kept but invisible to code. When tests run as
  * root, every kernel of a sandbox and every file envd writes belong to one host uid of the
@@ -65,6 +107,8 @@ export class FakeSandbox {
   defaultContextId: string | undefined;
   /** Sandbox paths written through envd, in order (one entry per file written). */
   readonly fileWrites: string[] = [];
+  /** The lines the latest `/execute` streamed, keepalives aside. */
+  lastExecution: Record<string, unknown>[] = [];
   endAt: Date;
   killed = false;
   private timer: NodeJS.Timeout | undefined;
@@ -123,6 +167,7 @@ export class FakeSandbox {
     const engine = new LocalSandboxBackend({
       socketRoot: this.init.socketRoot,
       interruptGraceMs: 2_000,
+      startupCode: `${DEFAULT_STARTUP_CODE}\n${E2B_TEMPLATE_FORMATTERS}`,
       ...(this.uid === undefined ? {} : { kernelUidRange: { first: this.uid, size: 1 } }),
     });
     const kernel = await engine.create({ workspaceDir, readOnlyBinds, sandboxId: id });
