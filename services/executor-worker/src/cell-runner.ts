@@ -38,11 +38,12 @@ export class CellRunner {
     const { scope, chatId, session, logger } = target;
     const { events } = this.options;
     const messageId = cell.messageId;
-    await scope.cells.markRunning(cell.id);
-    await events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
-
     const started = performance.now();
-    const workspaceBefore = await this.options.artifacts.snapshot(session.dataDir);
+    // The workspace scan does not depend on the database write: overlap them. Events are
+    // published only once the state they announce is stored, so a client that reacts to an
+    // event (re-runs the cell, reads the notebook) sees that state.
+    const [, workspaceBefore] = await Promise.all([scope.cells.markRunning(cell.id), this.options.artifacts.snapshot(session.dataDir)]);
+    await events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
     let published: Promise<unknown> = Promise.resolve();
     const execution = await session.sandbox.runCode(cell.source, {
       timeoutMs: this.options.cellTimeoutMs,

@@ -2,7 +2,7 @@ import { TenantScope, type PrismaClient } from '@assay/db';
 import type { ChatEventLog } from '@assay/events';
 import type { FinalFailureHandler, JobProcessor, NotebookJob } from '@assay/queue';
 import type { CellRunner } from './cell-runner';
-import { type KernelSessions, markUpToDate } from './kernel-sessions';
+import { type KernelSessions, markUpToDate, needsRestore } from './kernel-sessions';
 import { restoreSessionIfNeeded } from './session-restore';
 
 export interface NotebookProcessorOptions {
@@ -45,11 +45,14 @@ export function notebookProcessor(options: NotebookProcessorOptions): JobProcess
     if (cells.length === 0) return;
 
     const session = await options.sessions.acquire(job.tenantId, chatId);
-    const files = await scope.messages.chatFilesUpTo(chatId);
-    await options.sessions.provideFiles(
-      session,
-      files.filter(({ file }) => file.status === 'ready').map(({ file, workspaceName }) => ({ fileId: file.id, name: workspaceName, blobKey: file.blobKey })),
-    );
+    // A kernel that is up to date already has every file (files only arrive with messages).
+    if (needsRestore(session)) {
+      const files = await scope.messages.chatFilesUpTo(chatId);
+      await options.sessions.provideFiles(
+        session,
+        files.filter(({ file }) => file.status === 'ready').map(({ file, workspaceName }) => ({ fileId: file.id, name: workspaceName, blobKey: file.blobKey })),
+      );
+    }
     await restoreSessionIfNeeded(session, {
       scope,
       events: options.events,

@@ -56,6 +56,26 @@ export class CellRepository {
     return this.prisma.cell.findMany({ where: { tenantId: this.tenantId, chatId, kind: 'code' }, orderBy: { position: 'asc' } });
   }
 
+  /**
+   * Marks one code cell as waiting to run, in one conditional update (the common case costs a
+   * single round trip).
+   * @throws NotFoundError for an unknown cell; AssayError VALIDATION_FAILED (400) for a markdown
+   *   cell, CONFLICT (409) for a cell already queued or running
+   */
+  async queueForRun(chatId: string, cellId: string): Promise<void> {
+    assertResourceId('Cell', cellId);
+    const { count } = await this.prisma.cell.updateMany({
+      where: { id: cellId, chatId, tenantId: this.tenantId, kind: 'code', status: { notIn: [...BUSY_STATUSES] } },
+      data: { status: 'queued' },
+    });
+    if (count === 1) return;
+    const cell = await this.get(chatId, cellId);
+    if (cell.kind !== 'code') {
+      throw new AssayError(ErrorCode.VALIDATION_FAILED, `Cell ${cellId} is a markdown cell; only code cells run.`, { status: 400 });
+    }
+    assertNotBusy(cell, 'run again');
+  }
+
   /** Marks cells as waiting to run (a notebook operation was queued for them). */
   async markQueued(cellIds: readonly string[]): Promise<void> {
     await this.prisma.cell.updateMany({ where: { tenantId: this.tenantId, id: { in: [...cellIds] } }, data: { status: 'queued' } });

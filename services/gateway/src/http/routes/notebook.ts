@@ -23,10 +23,9 @@ export interface NotebookRoutesOptions {
 export function notebookRoutes(options: NotebookRoutesOptions): Router {
   const router = Router({ mergeParams: true });
 
-  /** Queues a run of these cells (already checked to belong to the chat). */
+  /** Queues a run of these cells, which are already marked queued; unmarks them if queueing fails. */
   async function queueRun(scope: TenantScope, chatId: string, cellIds: string[]): Promise<NotebookOperationResource> {
     const operationId = randomUUID();
-    await scope.cells.markQueued(cellIds);
     try {
       await options.queues.add('notebook', { op: 'run', tenantId: scope.tenantId, chatId, operationId, cellIds });
     } catch (error) {
@@ -39,13 +38,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
   router.post('/cells/:cellId/run', async (req, res) => {
     const tenant = tenantOf(res);
     const { chatId, cellId } = params(req.params);
-    const cell = await tenant.cells.get(chatId, cellId);
-    if (cell.kind !== 'code') {
-      throw new AssayError(ErrorCode.VALIDATION_FAILED, `Cell ${cellId} is a markdown cell; only code cells run.`, { status: 400 });
-    }
-    if (cell.status === 'queued' || cell.status === 'running') {
-      throw new AssayError(ErrorCode.CONFLICT, `Cell ${cellId} is already ${cell.status}.`, { status: 409, details: { cellId, status: cell.status } });
-    }
+    await tenant.cells.queueForRun(chatId, cellId);
     res.status(202).json(await queueRun(tenant, chatId, [cellId]));
   });
 
@@ -64,7 +57,9 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     if (cells.length === 0) {
       throw new AssayError(ErrorCode.CONFLICT, 'This chat has no code cells to run yet.', { status: 409 });
     }
-    res.status(202).json(await queueRun(tenant, chatId, cells.map((cell) => cell.id)));
+    const cellIds = cells.map((cell) => cell.id);
+    await tenant.cells.markQueued(cellIds);
+    res.status(202).json(await queueRun(tenant, chatId, cellIds));
   });
 
   router.post('/cells', async (req, res) => {
