@@ -151,6 +151,22 @@ describe('server and options', () => {
   });
 });
 
+describe('user expressions', () => {
+  it('evaluates them after a successful cell in the same request, and reports their errors', async () => {
+    await withJupyterSandbox(async (sandbox) => {
+      const execution = await sandbox.runCode('items = [1, 2, 3]', {
+        userExpressions: { count: 'len(items)', missing: 'undefined_name' },
+      });
+      expect(execution.error).toBeUndefined();
+      expect(execution.userExpressions.count).toEqual({ status: 'ok', data: { 'text/plain': '3' } });
+      expect(execution.userExpressions.missing).toMatchObject({ status: 'error', ename: 'NameError' });
+      // They are not cells: the next cell's count follows directly.
+      const next = await sandbox.runCode('pass');
+      expect(next.executionCount).toBe((execution.executionCount ?? 0) + 1);
+    });
+  });
+});
+
 describe('kernel lifecycle on the server', () => {
   it('restarts the kernel in place (same id) and deletes it on close()', async () => {
     const workspaceDir = await makeTempDir('ws', rootDir);

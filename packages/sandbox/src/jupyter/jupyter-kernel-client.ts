@@ -174,11 +174,18 @@ export class JupyterKernelClient {
     this.pending.delete(msgId);
   }
 
-  /** Runs a cell; resolves with the execute_reply once iopub idle for it has arrived too. */
-  execute(code: string, onIopub: (msg: AnyKernelMessage) => void): Promise<ExecuteReplyContent> {
+  /**
+   * Runs a cell; resolves with the execute_reply once iopub idle for it has arrived too.
+   * `userExpressions` are evaluated by the kernel after a successful cell, in the same round trip.
+   */
+  execute(
+    code: string,
+    onIopub: (msg: AnyKernelMessage) => void,
+    userExpressions: Record<string, string> = {},
+  ): Promise<ExecuteReplyContent> {
     return this.request(
       'execute_request',
-      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+      { code, silent: false, store_history: true, user_expressions: userExpressions, allow_stdin: false, stop_on_error: false },
       { onIopub, waitForIdle: true },
     ).reply;
   }

@@ -122,7 +122,7 @@ export class JupyterSandbox implements Sandbox {
       );
     }
     const recorder = new ExecutionRecorder(options, this.logger);
-    const done = kernel.client.execute(code, (msg) => recorder.handleIopub(msg));
+    const done = kernel.client.execute(code, (msg) => recorder.handleIopub(msg), options.userExpressions);
     this.running = true;
     try {
       let outcome = await this.waitForCell(kernel, done, timeoutMs);
