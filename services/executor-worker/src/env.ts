@@ -12,6 +12,11 @@ export const ExecutorWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
   /** Messages executed at the same time by this process (each in its own chat's kernel). */
   ASSAY_EXECUTOR_CONCURRENCY: PositiveIntEnv.default(4),
 
+  /**
+   * Chat kernels one executor holds at most; past it the least recently used idle one is freed
+   * (its chat's state is rebuilt on next use). Must exceed ASSAY_EXECUTOR_CONCURRENCY.
+   */
+  ASSAY_MAX_SESSIONS: PositiveIntEnv.default(32),
   /** Kernels kept started and idle for new chats (0: none, every new chat waits for a kernel). */
   ASSAY_WARM_POOL_SIZE: z.coerce.number().int().min(0).max(64).default(2),
   /** Import numpy, pandas and matplotlib in every kernel before its first cell. */
@@ -28,7 +33,17 @@ export const ExecutorWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
   ASSAY_SANDBOX_MEMORY_BYTES: ByteSizeEnv.default(2 * 1024 ** 3),
   /** Python with ipykernel and the analysis libraries; must be under /usr, the only host tree a kernel sees. */
   ASSAY_PYTHON: z.string().startsWith('/usr/', 'must be under /usr').default('/usr/bin/python3'),
-}).superRefine(refineStorageEnv);
+})
+  .superRefine(refineStorageEnv)
+  .superRefine((env, context) => {
+    if (env.ASSAY_MAX_SESSIONS <= env.ASSAY_EXECUTOR_CONCURRENCY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ASSAY_MAX_SESSIONS'],
+        message: `must be larger than ASSAY_EXECUTOR_CONCURRENCY (${env.ASSAY_EXECUTOR_CONCURRENCY}), or running jobs could leave no kernel to free`,
+      });
+    }
+  });
 export type ExecutorWorkerEnv = z.infer<typeof ExecutorWorkerEnv>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ExecutorWorkerEnv {

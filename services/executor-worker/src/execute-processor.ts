@@ -33,25 +33,29 @@ export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor
     const codeCells = cells.filter((cell) => cell.kind === 'code' && cell.status !== 'ok');
     if (codeCells.length > 0) {
       const session = await options.sessions.acquire(tenantId, chatId);
-      await options.sessions.provideFiles(session, await inputFilesOf(scope, message));
-      await restoreSessionIfNeeded(session, {
-        scope,
-        events: options.events,
-        logger,
-        chatId,
-        messageId,
-        beforePosition: Math.min(...codeCells.map((cell) => cell.position)),
-        cellTimeoutMs: options.cellTimeoutMs,
-      });
+      try {
+        await options.sessions.provideFiles(session, await inputFilesOf(scope, message));
+        await restoreSessionIfNeeded(session, {
+          scope,
+          events: options.events,
+          logger,
+          chatId,
+          messageId,
+          beforePosition: Math.min(...codeCells.map((cell) => cell.position)),
+          cellTimeoutMs: options.cellTimeoutMs,
+        });
 
-      for (const cell of codeCells) {
-        const execution = await options.cells.run(cell, { scope, chatId, session, logger });
+        for (const cell of codeCells) {
+          const execution = await options.cells.run(cell, { scope, chatId, session, logger });
 
-        if (execution.error) {
-          logCellFailure(logger, cell.position, execution);
-          await options.pipeline.fail(tenantId, chatId, messageId, cellFailure(cell.position, execution));
-          return;
+          if (execution.error) {
+            logCellFailure(logger, cell.position, execution);
+            await options.pipeline.fail(tenantId, chatId, messageId, cellFailure(cell.position, execution));
+            return;
+          }
         }
+      } finally {
+        options.sessions.done(session);
       }
     }
     await options.pipeline.complete(tenantId, chatId, messageId, cells.length);

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { AssayError, ErrorCode } from '@assay/errors';
+import type { SessionRegistry } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import type { Sandbox } from '@assay/sandbox';
 import type { BlobStore } from '@assay/storage';
@@ -22,11 +24,22 @@ export interface KernelSessionsOptions {
   blobs: BlobStore;
   /** Idle time after which a chat's kernel is shut down. */
   idleTtlMs: number;
+  /**
+   * Chat kernels this executor holds at most (the warm pool's come on top). A new chat past it
+   * frees the least recently used idle kernel: that chat's state is rebuilt when it is next used.
+   */
+  maxSessions: number;
+  /** Where this executor announces the chats it holds (the gateway counts them per tenant). */
+  registry: SessionRegistry;
+  /** This executor replica's id in the registry. */
+  executorId: string;
   logger: Logger;
 }
 
 /** The kernel of one chat and its workspace. */
 export interface ChatSession {
+  readonly tenantId: string;
+  readonly chatId: string;
   readonly slot: SandboxSlot;
   readonly sandbox: Sandbox;
   /** Host directory mounted read-write at /mnt/data. */
@@ -41,6 +54,8 @@ export interface ChatSession {
   upToDateGeneration: number | undefined;
   /** Set when the kernel ended by itself: its variables are gone even if the sandbox restarts it. */
   stateLost: boolean;
+  /** Jobs using the session now (see `KernelSessions.acquire`/`done`); a used session is never evicted. */
+  leases: number;
 }
 
 /**
@@ -75,13 +90,27 @@ export class KernelSessions {
     this.sweeper.unref();
   }
 
-  /** The chat's running session, or a new one (a fresh kernel: earlier variables are gone). */
+  /**
+   * The chat's running session, or a new one (a fresh kernel: earlier variables are gone), leased
+   * to the caller until it calls {@link KernelSessions.done}.
+   */
   async acquire(tenantId: string, chatId: string): Promise<ChatSession> {
+    const session = await this.sessionFor(tenantId, chatId);
+    session.leases += 1;
+    session.lastUsedAt = Date.now();
+    this.announce(session);
+    return session;
+  }
+
+  /** Ends a lease taken with {@link KernelSessions.acquire}. */
+  done(session: ChatSession): void {
+    session.leases = Math.max(0, session.leases - 1);
+    session.lastUsedAt = Date.now();
+  }
+
+  private async sessionFor(tenantId: string, chatId: string): Promise<ChatSession> {
     const existing = this.sessions.get(chatId);
-    if (existing?.sandbox.isAlive) {
-      existing.lastUsedAt = Date.now();
-      return existing;
-    }
+    if (existing?.sandbox.isAlive) return existing;
     if (existing) await this.release(chatId);
     let starting = this.starting.get(chatId);
     if (!starting) {
@@ -89,6 +118,29 @@ export class KernelSessions {
       this.starting.set(chatId, starting);
     }
     return starting;
+  }
+
+  /** Tells the registry (best effort: it only feeds the per-tenant limit) that this executor holds the chat. */
+  private announce(session: ChatSession): void {
+    this.options.registry.record(session.tenantId, session.chatId, this.options.executorId).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, chatId: session.chatId }, 'could not record the session in the registry');
+    });
+  }
+
+  /** Frees the least recently used idle kernel when this executor is at its limit. */
+  private async makeRoom(): Promise<void> {
+    if (this.sessions.size < this.options.maxSessions) return;
+    const idle = [...this.sessions.values()].filter((session) => session.leases === 0).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    const victim = idle[0];
+    if (victim === undefined) {
+      throw new AssayError(
+        ErrorCode.SANDBOX_UNAVAILABLE,
+        `This executor holds ${this.sessions.size} kernels, all in use (the limit is ${this.options.maxSessions}); the work is retried.`,
+        { retryable: true },
+      );
+    }
+    this.options.logger.info({ tenantId: victim.tenantId, chatId: victim.chatId, sessions: this.sessions.size }, 'at the kernel limit: freeing the least recently used idle kernel');
+    await this.release(victim.chatId);
   }
 
   /**
@@ -132,11 +184,23 @@ export class KernelSessions {
   }
 
   private async start(tenantId: string, chatId: string): Promise<ChatSession> {
+    await this.makeRoom();
     const logger = this.options.logger.child({ tenantId, chatId });
     const pooled = this.options.pool.take();
     const slot = pooled ?? (await this.options.slots.open(logger));
     const { sandbox, dataDir, inputsDir } = slot;
-    const session: ChatSession = { slot, sandbox, dataDir, inputsDir, lastUsedAt: Date.now(), upToDateGeneration: undefined, stateLost: false };
+    const session: ChatSession = {
+      tenantId,
+      chatId,
+      slot,
+      sandbox,
+      dataDir,
+      inputsDir,
+      lastUsedAt: Date.now(),
+      upToDateGeneration: undefined,
+      stateLost: false,
+      leases: 0,
+    };
     sandbox.on('exit', (exit) => {
       session.stateLost = true;
       logger.warn({ ...exit, sandboxId: sandbox.id }, 'kernel exited on its own');
@@ -151,12 +215,15 @@ export class KernelSessions {
     if (!session) return;
     this.sessions.delete(chatId);
     await this.options.slots.close(session.slot);
+    await this.options.registry.remove(session.tenantId, chatId, this.options.executorId).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, chatId }, 'could not remove the session from the registry');
+    });
   }
 
   private async closeIdle(): Promise<void> {
     const cutoff = Date.now() - this.options.idleTtlMs;
     for (const [chatId, session] of this.sessions) {
-      if (session.lastUsedAt < cutoff) {
+      if (session.lastUsedAt < cutoff && session.leases === 0) {
         this.options.logger.info({ chatId }, 'closing idle kernel');
         await this.release(chatId);
       }

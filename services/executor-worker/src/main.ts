@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
-import { KernelControl } from '@assay/events';
+import { KernelControl, SessionRegistry } from '@assay/events';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
 import { DEFAULT_STARTUP_CODE, LocalSandboxBackend } from '@assay/sandbox';
@@ -36,7 +38,19 @@ async function main(): Promise<void> {
   });
   const slots = new SandboxSlots({ backend, workspacesDir: path.join(env.ASSAY_DATA_DIR, 'workspaces'), logger });
   const pool = new WarmPool({ slots, size: env.ASSAY_WARM_POOL_SIZE, logger });
-  const sessions = new KernelSessions({ slots, pool, blobs, idleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS, logger });
+  // Unique per process, readable in the registry: which host and process holds a chat's kernel.
+  const executorId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const registry = new SessionRegistry({ redis, prefix: env.ASSAY_KEY_PREFIX, staleAfterMs: env.ASSAY_KERNEL_IDLE_TTL_MS });
+  const sessions = new KernelSessions({
+    slots,
+    pool,
+    blobs,
+    idleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS,
+    maxSessions: env.ASSAY_MAX_SESSIONS,
+    registry,
+    executorId,
+    logger,
+  });
   pool.start();
 
   const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
@@ -75,7 +89,7 @@ async function main(): Promise<void> {
     ],
   });
   await workers.waitUntilReady();
-  logger.info({ concurrency: env.ASSAY_EXECUTOR_CONCURRENCY }, 'executor worker ready');
+  logger.info({ concurrency: env.ASSAY_EXECUTOR_CONCURRENCY, executorId, maxSessions: env.ASSAY_MAX_SESSIONS }, 'executor worker ready');
 }
 
 runService('executor-worker', main);

@@ -45,31 +45,35 @@ export function notebookProcessor(options: NotebookProcessorOptions): JobProcess
     if (cells.length === 0) return;
 
     const session = await options.sessions.acquire(job.tenantId, chatId);
-    // A kernel that is up to date already has every file (files only arrive with messages).
-    if (needsRestore(session)) {
-      const files = await scope.messages.chatFilesUpTo(chatId);
-      await options.sessions.provideFiles(
-        session,
-        files.filter(({ file }) => file.status === 'ready').map(({ file, workspaceName }) => ({ fileId: file.id, name: workspaceName, blobKey: file.blobKey })),
-      );
-    }
-    await restoreSessionIfNeeded(session, {
-      scope,
-      events: options.events,
-      logger,
-      chatId,
-      messageId: null,
-      beforePosition: Math.min(...cells.map((cell) => cell.position)),
-      cellTimeoutMs: options.cellTimeoutMs,
-    });
-
-    for (const [index, cell] of cells.entries()) {
-      const execution = await options.cells.run(cell, { scope, chatId, session, logger });
-      if (execution.error) {
-        await scope.cells.cancelIfQueued(cells.slice(index + 1).map((later) => later.id));
-        logger.info({ cellId: cell.id, errorName: execution.error.name }, 'cell failed; the rest of the operation was cancelled');
-        return;
+    try {
+      // A kernel that is up to date already has every file (files only arrive with messages).
+      if (needsRestore(session)) {
+        const files = await scope.messages.chatFilesUpTo(chatId);
+        await options.sessions.provideFiles(
+          session,
+          files.filter(({ file }) => file.status === 'ready').map(({ file, workspaceName }) => ({ fileId: file.id, name: workspaceName, blobKey: file.blobKey })),
+        );
       }
+      await restoreSessionIfNeeded(session, {
+        scope,
+        events: options.events,
+        logger,
+        chatId,
+        messageId: null,
+        beforePosition: Math.min(...cells.map((cell) => cell.position)),
+        cellTimeoutMs: options.cellTimeoutMs,
+      });
+
+      for (const [index, cell] of cells.entries()) {
+        const execution = await options.cells.run(cell, { scope, chatId, session, logger });
+        if (execution.error) {
+          await scope.cells.cancelIfQueued(cells.slice(index + 1).map((later) => later.id));
+          logger.info({ cellId: cell.id, errorName: execution.error.name }, 'cell failed; the rest of the operation was cancelled');
+          return;
+        }
+      }
+    } finally {
+      options.sessions.done(session);
     }
   };
 }

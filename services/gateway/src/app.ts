@@ -14,6 +14,7 @@ import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
 import { notebookRoutes } from './http/routes/notebook';
+import type { SessionLimit } from './http/session-limit';
 
 /** Everything the HTTP API needs; built by main.ts (or a test). */
 export interface GatewayAppOptions {
@@ -25,6 +26,8 @@ export interface GatewayAppOptions {
   events: ChatEventLog;
   /** Signals to kernels (interrupt). */
   control: KernelControl;
+  /** The per-tenant limit on live kernels. */
+  sessionLimit: SessionLimit;
   blobs: BlobStore;
   logger: Logger;
   limits: {
@@ -64,9 +67,10 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       pipeline: options.pipeline,
       maxPendingMessagesPerChat: options.limits.maxPendingMessagesPerChat,
       maxFilesPerChat: options.limits.maxFilesPerChat,
+      sessionLimit: options.sessionLimit,
     }),
   );
-  v1.use('/chats/:chatId', notebookRoutes({ queues: options.queues, events: options.events, control: options.control }));
+  v1.use('/chats/:chatId', notebookRoutes({ queues: options.queues, events: options.events, control: options.control, sessionLimit: options.sessionLimit }));
   v1.use('/artifacts', artifactRoutes({ blobs: options.blobs, logger: options.logger }));
   app.use('/v1', v1);
 

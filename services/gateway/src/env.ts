@@ -17,6 +17,10 @@ export const GatewayEnv = CoreEnv.extend(StorageEnv.shape).extend({
   ASSAY_MAX_JSON_BYTES: ByteSizeEnv.default(1024 * 1024),
   /** Messages of one chat that may wait or run at once; past it, posting answers 429. */
   ASSAY_MAX_PENDING_MESSAGES_PER_CHAT: PositiveIntEnv.default(20),
+  /** Chats of one tenant that may hold a live kernel at once; past it, new work answers 429. */
+  ASSAY_MAX_SESSIONS_PER_TENANT: PositiveIntEnv.default(10),
+  /** Idle TTL of kernels (same value as the executors'): how long a chat's session counts. */
+  ASSAY_KERNEL_IDLE_TTL_MS: PositiveIntEnv.default(30 * 60_000),
   /** Distinct files one chat may use over all its messages; past it, posting answers 422. */
   ASSAY_MAX_FILES_PER_CHAT: PositiveIntEnv.default(5),
   /** Bytes a tenant may keep in storage (same content counted once) unless it has its own quota. */

@@ -1,11 +1,12 @@
 import http from 'node:http';
-import { ChatEventSubscriber, KernelControl } from '@assay/events';
+import { ChatEventSubscriber, KernelControl, SessionRegistry } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { createGatewayApp } from './app';
 import { loadEnv } from './env';
+import { SessionLimit } from './http/session-limit';
 import { EventSocketServer } from './ws/event-socket-server';
 
 /** Composition root of the gateway process. */
@@ -30,6 +31,11 @@ async function main(): Promise<void> {
     pipeline,
     events,
     control: new KernelControl({ redis, prefix: env.ASSAY_KEY_PREFIX }),
+    sessionLimit: new SessionLimit({
+      registry: new SessionRegistry({ redis, prefix: env.ASSAY_KEY_PREFIX, staleAfterMs: env.ASSAY_KERNEL_IDLE_TTL_MS }),
+      maxSessionsPerTenant: env.ASSAY_MAX_SESSIONS_PER_TENANT,
+      idleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS,
+    }),
     blobs,
     logger,
     limits: {

@@ -4,6 +4,7 @@ import { ErrorCode, RateLimitError, UnavailableError, UnprocessableError } from 
 import type { MessagePipeline } from '@assay/pipeline';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
+import type { SessionLimit } from '../session-limit';
 import { parseBody } from '../validate';
 
 export interface ChatRoutesOptions {
@@ -12,6 +13,8 @@ export interface ChatRoutesOptions {
   maxPendingMessagesPerChat: number;
   /** Distinct files a chat may use, over all its messages; past it, posting answers 422. */
   maxFilesPerChat: number;
+  /** Live kernels per tenant; a message for a chat without one needs room. */
+  sessionLimit: SessionLimit;
 }
 
 /** `/v1/chats`: create chats, post messages, read a chat's notebook. */
@@ -46,6 +49,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
       );
     }
 
+    await options.sessionLimit.assertRoomFor(tenant.tenantId, chatId);
     const pending = await tenant.messages.countUnfinished(chatId);
     if (pending >= options.maxPendingMessagesPerChat) {
       throw new RateLimitError(

@@ -6,12 +6,14 @@ import type { ChatEventLog, KernelControl } from '@assay/events';
 import type { JobQueues } from '@assay/queue';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
+import type { SessionLimit } from '../session-limit';
 import { parseBody } from '../validate';
 
 export interface NotebookRoutesOptions {
   queues: JobQueues;
   events: ChatEventLog;
   control: KernelControl;
+  sessionLimit: SessionLimit;
 }
 
 /**
@@ -38,6 +40,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
   router.post('/cells/:cellId/run', async (req, res) => {
     const tenant = tenantOf(res);
     const { chatId, cellId } = params(req.params);
+    await options.sessionLimit.assertRoomFor(tenant.tenantId, chatId);
     await tenant.cells.queueForRun(chatId, cellId);
     res.status(202).json(await queueRun(tenant, chatId, [cellId]));
   });
@@ -46,6 +49,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     const tenant = tenantOf(res);
     const { chatId } = params(req.params);
     await tenant.chats.get(chatId);
+    await options.sessionLimit.assertRoomFor(tenant.tenantId, chatId);
     const cells = await tenant.cells.listCode(chatId);
     const busy = cells.find((cell) => cell.status === 'queued' || cell.status === 'running');
     if (busy) {
