@@ -33,9 +33,11 @@ export const DEFAULT_WORKSPACE_LIMIT_BYTES = 2 * 1024 ** 3;
 
 /**
  * Host uids given to kernels when the backend runs as root, one per sandbox, so that no two
- * kernels (nor any host account) share a uid: signals, /proc and process limits stay per kernel.
+ * kernels share a uid: signals, /proc and process limits stay per kernel. Within 0-65535 so that
+ * it also works in a container with its own user namespace (Kubernetes `hostUsers: false` maps
+ * 65,536 ids), and above the ids Debian gives to accounts and services.
  */
-export const DEFAULT_KERNEL_UID_RANGE = Object.freeze({ first: 2_000_000, size: 1_000_000 });
+export const DEFAULT_KERNEL_UID_RANGE = Object.freeze({ first: 20_000, size: 40_000 });
 
 /** Where the per-kernel socket directory appears inside the sandbox. */
 export const SANDBOX_KERNEL_DIR = '/run/kernel';

@@ -31,6 +31,18 @@ export const ExecutorWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
   // Sandbox (local bubblewrap backend)
   /** Address-space limit of one kernel; larger allocations raise MemoryError in the cell. */
   ASSAY_SANDBOX_MEMORY_BYTES: ByteSizeEnv.default(2 * 1024 ** 3),
+  /** First host uid given to kernels when the executor runs as root (one uid per kernel). */
+  ASSAY_KERNEL_UID_FIRST: PositiveIntEnv.default(20_000),
+  /** How many uids kernels draw from, starting at ASSAY_KERNEL_UID_FIRST. */
+  ASSAY_KERNEL_UID_COUNT: PositiveIntEnv.default(40_000),
+  /** Processes and threads per kernel (with a uid per kernel, i.e. when running as root). */
+  ASSAY_SANDBOX_PROCESS_LIMIT: PositiveIntEnv.default(256),
+  /** Largest file a kernel may write. */
+  ASSAY_SANDBOX_FILE_SIZE_BYTES: ByteSizeEnv.default(1024 ** 3),
+  /** What a kernel's /mnt/data may hold; a cell growing it beyond is interrupted. */
+  ASSAY_SANDBOX_WORKSPACE_BYTES: ByteSizeEnv.default(2 * 1024 ** 3),
+  /** Output kept per cell (text and images); the rest is dropped with a note. */
+  ASSAY_MAX_OUTPUT_BYTES: ByteSizeEnv.default(8 * 1024 ** 2),
   /** Python with ipykernel and the analysis libraries; must be under /usr, the only host tree a kernel sees. */
   ASSAY_PYTHON: z.string().startsWith('/usr/', 'must be under /usr').default('/usr/bin/python3'),
 })

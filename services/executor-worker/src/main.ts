@@ -33,6 +33,11 @@ async function main(): Promise<void> {
   const backend = new LocalSandboxBackend({
     pythonPath: env.ASSAY_PYTHON,
     memoryLimitBytes: env.ASSAY_SANDBOX_MEMORY_BYTES,
+    kernelUidRange: { first: env.ASSAY_KERNEL_UID_FIRST, size: env.ASSAY_KERNEL_UID_COUNT },
+    processLimit: env.ASSAY_SANDBOX_PROCESS_LIMIT,
+    fileSizeLimitBytes: env.ASSAY_SANDBOX_FILE_SIZE_BYTES,
+    workspaceLimitBytes: env.ASSAY_SANDBOX_WORKSPACE_BYTES,
+    maxOutputBytes: env.ASSAY_MAX_OUTPUT_BYTES,
     startupCode: [DEFAULT_STARTUP_CODE, VARIABLES_HELPER_CODE, env.ASSAY_KERNEL_PRELOAD ? PRELOAD_CODE : ''].join('\n'),
     logger,
   });

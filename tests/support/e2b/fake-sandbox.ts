@@ -54,7 +54,7 @@ del _e2b_template_formatters
 
 /**
  * Host uids of the test server's sandboxes, drawn at random per sandbox: outside the local
- * backend's default range (2,000,000 to 2,999,999), so other tests' kernels never share them.
+ * backend's default range (20,000 to 59,999), so other tests' kernels never share them.
  */
 const FIRST_SANDBOX_UID = 3_000_000;
 const SANDBOX_UIDS = 1_000_000;

@@ -44,7 +44,7 @@ export interface LocalSandboxBackendOptions {
    * user to the calling host user, so a root kernel could read every root-owned file in /etc. The
    * workspace directory is chowned to the kernel's uid; files Assay puts there must be
    * world-readable. Without root, kernels run as this process's user.
-   * @defaultValue {@link DEFAULT_KERNEL_UID_RANGE} (2,000,000 to 2,999,999, outside any account range)
+   * @defaultValue {@link DEFAULT_KERNEL_UID_RANGE} (20,000 to 59,999)
    */
   kernelUidRange?: { first: number; size: number };
   /** Processes and threads per kernel (`prlimit --nproc`, only with a uid per kernel). @defaultValue 256 */
