@@ -31,14 +31,16 @@
 
   ;; Scans input bytes [0, length) with `delimiter`. Returns 0, or 1 when a data row has more
   ;; fields than allowed (ExtraFieldsError: recordLine, fieldCount and expectedFields tell which).
+  ;; Everything hot is written out inline: V8 does not inline calls between wasm functions here.
   (func (export "scan") (param $length i32) (param $delimiter i32) (result i32)
     (local $index i32)
     (local $state i32)
     (local $code i32)
-    (local $next i32)
     (local $fieldCount i64)
+    (local $expectedFields i64)
     (local $line f64)
     (local $recordLine f64)
+    (local $dataRows f64)
     (local $vector v128)
     (local $delimiters v128)
     (local $newlines v128)
@@ -47,13 +49,15 @@
     (local $mask i32)
     (local $quoteMask i32)
     (local $newlineMask i32)
-    (local $valid i32)
+    (local $left i32)
     (local $at i32)
     (local $status i32)
     (local.set $state (global.get $state))
     (local.set $fieldCount (global.get $fieldCount))
+    (local.set $expectedFields (global.get $expectedFields))
     (local.set $line (global.get $line))
     (local.set $recordLine (global.get $recordLine))
+    (local.set $dataRows (global.get $dataRows))
     (local.set $delimiters (i8x16.splat (local.get $delimiter)))
     (local.set $newlines (i8x16.splat (i32.const 0x0a)))
     (local.set $carriageReturns (i8x16.splat (i32.const 0x0d)))
@@ -82,7 +86,10 @@
                 (v128.or
                   (v128.or (i8x16.eq (local.get $vector) (local.get $delimiters)) (i8x16.eq (local.get $vector) (local.get $newlines)))
                   (i8x16.eq (local.get $vector) (local.get $carriageReturns)))))
-            (local.set $mask (i32.and (local.get $mask) (call $validBits (local.get $index) (local.get $length))))
+            ;; Bits past the input's end do not count.
+            (local.set $left (i32.sub (local.get $length) (local.get $index)))
+            (if (i32.lt_u (local.get $left) (i32.const 16))
+              (then (local.set $mask (i32.and (local.get $mask) (i32.sub (i32.shl (i32.const 1) (local.get $left)) (i32.const 1))))))
             (if (i32.eqz (local.get $mask))
               (then
                 (local.set $index (i32.add (local.get $index) (i32.const 16)))
@@ -93,26 +100,51 @@
             (local.set $fieldCount (i64.add (local.get $fieldCount) (i64.const 1)))
             (if (i32.eq (local.get $code) (local.get $delimiter))
               (then
+                ;; StartField. Most fields start with an ordinary byte: stay in InField then.
                 (local.set $state (i32.const 1))
+                (if (i32.lt_u (local.get $index) (local.get $length))
+                  (then
+                    (local.set $code (i32.load8_u (local.get $index)))
+                    (if (i32.eqz
+                          (i32.or
+                            (i32.or (i32.eq (local.get $code) (local.get $delimiter)) (i32.eq (local.get $code) (i32.const 0x22)))
+                            (i32.or (i32.eq (local.get $code) (i32.const 0x0a)) (i32.eq (local.get $code) (i32.const 0x0d)))))
+                      (then (local.set $state (i32.const 2))))))
                 (br $bytes)))
-            (if (call $endRecord (local.get $fieldCount))
+            ;; The row ends (endRecord in the scanner).
+            (local.set $dataRows (f64.add (local.get $dataRows) (f64.const 1)))
+            (if (i64.gt_s (local.get $fieldCount) (local.get $expectedFields))
               (then
-                (local.set $status (i32.const 1))
-                (br $done)))
+                (if (f64.eq (local.get $dataRows) (f64.const 1))
+                  (then (local.set $expectedFields (local.get $fieldCount)))
+                  (else
+                    (local.set $status (i32.const 1))
+                    (br $done)))))
             (local.set $fieldCount (i64.const 0))
             (local.set $line (f64.add (local.get $line) (f64.const 1)))
             (local.set $state (i32.const 0))
+            ;; A \n right after a \r that ends a row belongs to it.
             (if (i32.eq (local.get $code) (i32.const 0x0d))
-              (then (local.set $index (call $afterRecordCarriageReturn (local.get $index) (local.get $length)))))
+              (then
+                (if (i32.eq (local.get $index) (local.get $length))
+                  (then (global.set $afterCarriageReturn (i32.const 1)))
+                  (else
+                    (if (i32.eq (i32.load8_u (local.get $index)) (i32.const 0x0a))
+                      (then (local.set $index (i32.add (local.get $index) (i32.const 1)))))))))
             (br $bytes)))
 
         ;; InQuotedField: find the next quote, counting the \n before it.
         (if (i32.eq (local.get $state) (i32.const 3))
           (then
             (local.set $vector (v128.load (local.get $index)))
-            (local.set $valid (call $validBits (local.get $index) (local.get $length)))
-            (local.set $quoteMask (i32.and (i8x16.bitmask (i8x16.eq (local.get $vector) (local.get $quotes))) (local.get $valid)))
-            (local.set $newlineMask (i32.and (i8x16.bitmask (i8x16.eq (local.get $vector) (local.get $newlines))) (local.get $valid)))
+            (local.set $quoteMask (i8x16.bitmask (i8x16.eq (local.get $vector) (local.get $quotes))))
+            (local.set $newlineMask (i8x16.bitmask (i8x16.eq (local.get $vector) (local.get $newlines))))
+            (local.set $left (i32.sub (local.get $length) (local.get $index)))
+            (if (i32.lt_u (local.get $left) (i32.const 16))
+              (then
+                (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $left)) (i32.const 1)))
+                (local.set $quoteMask (i32.and (local.get $quoteMask) (local.get $mask)))
+                (local.set $newlineMask (i32.and (local.get $newlineMask) (local.get $mask)))))
             (if (i32.eqz (local.get $quoteMask))
               (then
                 (local.set $line (f64.add (local.get $line) (f64.convert_i32_u (i32.popcnt (local.get $newlineMask)))))
@@ -138,7 +170,10 @@
                 (local.set $index (i32.add (local.get $index) (i32.const 1)))
                 (local.set $state (i32.const 3))
                 (br $bytes)))
-            (if (i32.eqz (call $endsField (local.get $code) (local.get $delimiter)))
+            (if (i32.eqz
+                  (i32.or
+                    (i32.eq (local.get $code) (local.get $delimiter))
+                    (i32.or (i32.eq (local.get $code) (i32.const 0x0a)) (i32.eq (local.get $code) (i32.const 0x0d)))))
               (then
                 ;; StartField: an unquoted field begins. QuoteInQuotedField: text after the closing quote.
                 (local.set $state (i32.const 2))
@@ -149,15 +184,25 @@
               (then
                 (local.set $state (i32.const 1))
                 (br $bytes)))
-            (if (call $endRecord (local.get $fieldCount))
+            ;; The row ends (endRecord in the scanner).
+            (local.set $dataRows (f64.add (local.get $dataRows) (f64.const 1)))
+            (if (i64.gt_s (local.get $fieldCount) (local.get $expectedFields))
               (then
-                (local.set $status (i32.const 1))
-                (br $done)))
+                (if (f64.eq (local.get $dataRows) (f64.const 1))
+                  (then (local.set $expectedFields (local.get $fieldCount)))
+                  (else
+                    (local.set $status (i32.const 1))
+                    (br $done)))))
             (local.set $fieldCount (i64.const 0))
             (local.set $line (f64.add (local.get $line) (f64.const 1)))
             (local.set $state (i32.const 0))
             (if (i32.eq (local.get $code) (i32.const 0x0d))
-              (then (local.set $index (call $afterRecordCarriageReturn (local.get $index) (local.get $length)))))
+              (then
+                (if (i32.eq (local.get $index) (local.get $length))
+                  (then (global.set $afterCarriageReturn (i32.const 1)))
+                  (else
+                    (if (i32.eq (i32.load8_u (local.get $index)) (i32.const 0x0a))
+                      (then (local.set $index (i32.add (local.get $index) (i32.const 1)))))))))
             (br $bytes)))
 
         ;; StartRecord
@@ -207,55 +252,17 @@
 
     (global.set $state (local.get $state))
     (global.set $fieldCount (local.get $fieldCount))
+    (global.set $expectedFields (local.get $expectedFields))
     (global.set $line (local.get $line))
     (global.set $recordLine (local.get $recordLine))
+    (global.set $dataRows (local.get $dataRows))
     (local.get $status))
 
-  ;; A data row ended with `fieldCount` fields. Returns 1 when it has more fields than the rows
-  ;; before it, the first data row excepted (scan then stops, leaving that row's fieldCount and
-  ;; recordLine in the globals).
-  (func $endRecord (param $fieldCount i64) (result i32)
-    (local $rows f64)
-    (local.set $rows (f64.add (global.get $dataRows) (f64.const 1)))
-    (global.set $dataRows (local.get $rows))
-    (if (i64.le_s (local.get $fieldCount) (global.get $expectedFields))
-      (then (return (i32.const 0))))
-    (if (f64.eq (local.get $rows) (f64.const 1))
-      (then
-        (global.set $expectedFields (local.get $fieldCount))
-        (return (i32.const 0))))
-    (i32.const 1))
-
-  ;; Bits of a 16-byte mask at `index` that lie inside the input.
-  (func $validBits (param $index i32) (param $length i32) (result i32)
-    (local $left i32)
-    (local.set $left (i32.sub (local.get $length) (local.get $index)))
-    (select
-      (i32.const 0xffff)
-      (i32.sub (i32.shl (i32.const 1) (local.get $left)) (i32.const 1))
-      (i32.ge_u (local.get $left) (i32.const 16))))
-
-  ;; The delimiter, \n and \r end an unquoted field.
-  (func $endsField (param $code i32) (param $delimiter i32) (result i32)
-    (i32.or
-      (i32.eq (local.get $code) (local.get $delimiter))
-      (i32.or (i32.eq (local.get $code) (i32.const 0x0a)) (i32.eq (local.get $code) (i32.const 0x0d)))))
-
-  ;; A space or a tab that is not the delimiter.
+  ;; A space or a tab that is not the delimiter (blank lines only: not hot).
   (func $isLineSpace (param $code i32) (param $delimiter i32) (result i32)
     (i32.and
       (i32.or (i32.eq (local.get $code) (i32.const 0x20)) (i32.eq (local.get $code) (i32.const 0x09)))
       (i32.ne (local.get $code) (local.get $delimiter))))
-
-  ;; After a \r that ended a row (at index - 1): a \n right after it belongs to it.
-  (func $afterRecordCarriageReturn (param $index i32) (param $length i32) (result i32)
-    (if (i32.eq (local.get $index) (local.get $length))
-      (then
-        (global.set $afterCarriageReturn (i32.const 1))
-        (return (local.get $index))))
-    (if (i32.eq (i32.load8_u (local.get $index)) (i32.const 0x0a))
-      (then (return (i32.add (local.get $index) (i32.const 1)))))
-    (local.get $index))
 
   ;; After a \r that ended a blank line: a \n, or a delimiter, right after it is swallowed
   ;; (pandas's EAT_CRNL_NOP).

@@ -132,9 +132,6 @@ export class ExtraFieldsError extends Error {
  * between chunks), and memory holds only the header.
  */
 export class PandasCsvScanner {
-  /** How header characters are counted; switch to `bytes` when the text turns out single-byte. */
-  headerCharCount: HeaderCharCount = 'utf-16-units-of-utf-8';
-
   private readonly delimiter: number;
   private readonly maxHeaderChars: number;
   private readonly maxHeaderFields: number;
@@ -170,6 +167,8 @@ export class PandasCsvScanner {
   private headerBytes = 0;
   /** UTF-16 units the header's bytes decode to as UTF-8 (bytes minus continuation bytes, plus one per 4-byte lead). */
   private headerUnits = 0;
+  /** How header characters are counted; `bytes` once the text turns out single-byte. */
+  private headerCharCount: HeaderCharCount = 'utf-16-units-of-utf-8';
 
   constructor(options: PandasCsvScannerOptions) {
     const { delimiter } = options;
@@ -191,11 +190,6 @@ export class PandasCsvScanner {
   /** Data records so far (the header not included). */
   get rowCount(): number {
     return this.row.dataRows;
-  }
-
-  /** Whether the header record has been completed. */
-  get sawHeader(): boolean {
-    return !this.capturing;
   }
 
   /**
