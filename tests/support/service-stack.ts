@@ -91,14 +91,24 @@ export class ServiceStack {
     return createTenantWithApiKey(this.prisma, { tenantName: name });
   }
 
-  /** Log lines a service printed so far (pino JSON), for assertions and failure reports. */
-  logs(name: ServiceName): readonly string[] {
-    return this.services.find((service) => service.name === name)?.lines ?? [];
+  /** Log lines a service printed so far (pino JSON), for assertions and failure reports; `replica` counts from 0 in start order. */
+  logs(name: ServiceName, replica = 0): readonly string[] {
+    return this.replicas(name)[replica]?.lines ?? [];
   }
 
   /** The process of a running service (tests that kill one need it). */
-  process(name: ServiceName): ChildProcess | undefined {
-    return this.services.find((service) => service.name === name)?.child;
+  process(name: ServiceName, replica = 0): ChildProcess | undefined {
+    return this.replicas(name)[replica]?.child;
+  }
+
+  /** Starts one more process of a service (another replica); resolves with its replica index once ready. */
+  async startReplica(name: ServiceName, timeoutMs = 30_000): Promise<number> {
+    await this.spawn(name, timeoutMs, `${name}-${this.replicas(name).length}`);
+    return this.replicas(name).length - 1;
+  }
+
+  private replicas(name: ServiceName): RunningService[] {
+    return this.services.filter((service) => service.name === name);
   }
 
   /**
@@ -106,13 +116,17 @@ export class ServiceStack {
    * and starts a new process of it, resolving once that one is ready.
    */
   async crashAndRestart(name: ServiceName, timeoutMs = 30_000): Promise<void> {
-    const index = this.services.findIndex((service) => service.name === name);
-    const running = this.services[index];
-    if (running === undefined) throw new Error(`${name} is not running`);
-    this.services.splice(index, 1);
+    await this.crash(name);
+    await this.spawn(name, timeoutMs);
+  }
+
+  /** Kills one replica of a service with SIGKILL (no shutdown handler runs) and forgets it. */
+  async crash(name: ServiceName, replica = 0): Promise<void> {
+    const running = this.replicas(name)[replica];
+    if (running === undefined) throw new Error(`${name} replica ${replica} is not running`);
+    this.services.splice(this.services.indexOf(running), 1);
     running.child.kill('SIGKILL');
     await running.exited;
-    await this.spawn(name, timeoutMs);
   }
 
   /** Stops every service with SIGTERM (SIGKILL after 15 s) and removes the data directory. */
@@ -130,14 +144,14 @@ export class ServiceStack {
     await fs.promises.rm(this.dataDir, { recursive: true, force: true });
   }
 
-  private spawn(name: ServiceName, timeoutMs: number): Promise<void> {
+  private spawn(name: ServiceName, timeoutMs: number, logName: string = name): Promise<void> {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
       cwd: REPO_ROOT,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
-    const logFile = fs.createWriteStream(path.join(this.logDir, `${name}.log`));
+    const logFile = fs.createWriteStream(path.join(this.logDir, `${logName}.log`), { flags: 'a' });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     void exited.then(() => logFile.end());
     this.services.push({ name, child, lines, exited });

@@ -24,8 +24,9 @@ export interface SessionRegistryOptions {
 
 /**
  * Which chats of a tenant have a live kernel, and on which executor replica, in one Redis hash
- * per tenant. Executors record a session when they start or use it and remove it when they
- * free it; the gateway reads it to enforce the per-tenant session limit before queueing work.
+ * per tenant, plus a heartbeat per executor. Executors record a session when they start or use
+ * it and remove it when they free it; producers route a chat's work to the executor that holds
+ * its kernel (`ownerOf`), and the gateway enforces the per-tenant session limit (`live`).
  */
 export class SessionRegistry {
   constructor(private readonly options: SessionRegistryOptions) {}
@@ -65,12 +66,56 @@ export class SessionRegistry {
     return live;
   }
 
+  /**
+   * The executor that holds the chat's kernel, if it is alive (its heartbeat has not expired):
+   * work for the chat should go there. Independent of the idle TTL: an executor removes its
+   * entries when it frees kernels, so a live executor's entry is current.
+   */
+  async ownerOf(tenantId: string, chatId: string): Promise<string | undefined> {
+    const raw = await this.options.redis.hget(this.key(tenantId), chatId);
+    const entry = raw === null ? undefined : parseEntry(raw);
+    if (entry === undefined) return undefined;
+    return (await this.isExecutorAlive(entry.executorId)) ? entry.executorId : undefined;
+  }
+
+  /** Says that `executorId` is alive for the next `ttlMs`; also lists it among known executors. */
+  async heartbeat(executorId: string, ttlMs: number): Promise<void> {
+    await this.options.redis
+      .multi()
+      .set(this.heartbeatKey(executorId), String(Date.now()), 'PX', ttlMs)
+      .sadd(this.executorsKey(), executorId)
+      .exec();
+  }
+
+  /** Whether an executor's heartbeat is current. */
+  async isExecutorAlive(executorId: string): Promise<boolean> {
+    return (await this.options.redis.exists(this.heartbeatKey(executorId))) === 1;
+  }
+
+  /** Executors that have sent a heartbeat and have not been forgotten. */
+  async knownExecutors(): Promise<string[]> {
+    return this.options.redis.smembers(this.executorsKey());
+  }
+
+  /** Removes an executor: its heartbeat (a clean shutdown) and its place among known executors. */
+  async forgetExecutor(executorId: string): Promise<void> {
+    await this.options.redis.multi().del(this.heartbeatKey(executorId)).srem(this.executorsKey(), executorId).exec();
+  }
+
   private isLive(entry: SessionEntry): boolean {
     return Date.now() - entry.lastUsedAt < this.options.staleAfterMs;
   }
 
   private key(tenantId: string): string {
     return `${this.options.prefix}:sessions:${tenantId}`;
+  }
+
+  private heartbeatKey(executorId: string): string {
+    return `${this.options.prefix}:executors:${executorId}`;
+  }
+
+  private executorsKey(): string {
+    return `${this.options.prefix}:executors`;
   }
 }
 

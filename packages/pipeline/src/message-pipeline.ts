@@ -11,6 +11,12 @@ export interface MessagePipelineOptions {
   queues: JobQueues;
   events: ChatEventLog;
   logger: Logger;
+  /**
+   * The executor replica that holds the chat's kernel, if one does: execution goes to that
+   * replica's own queue, so the kernel (and its variables) is reused rather than rebuilt.
+   * @defaultValue none (every execution goes to the shared queue)
+   */
+  executorFor?: (tenantId: string, chatId: string) => Promise<string | undefined>;
 }
 
 /**
@@ -85,7 +91,8 @@ export class MessagePipeline {
 
   /** Code generation is done and its cells are stored: queue their execution. */
   async startExecution(tenantId: string, chatId: string, messageId: string): Promise<void> {
-    await this.options.queues.add('execute', { tenantId, chatId, messageId });
+    const replica = await this.options.executorFor?.(tenantId, chatId);
+    await this.options.queues.add('execute', { tenantId, chatId, messageId }, { replica });
   }
 
   /** Every cell ran: the message is complete, and the chat's next message may start. */

@@ -1,5 +1,5 @@
 import { createPrismaClient, type PrismaClient } from '@assay/db';
-import { ChatEventLog } from '@assay/events';
+import { ChatEventLog, SessionRegistry } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import { JobQueues } from '@assay/queue';
 import { Redis } from 'ioredis';
@@ -12,6 +12,12 @@ export interface PipelineConnectionOptions {
   /** Prefix of every Redis key (ASSAY_KEY_PREFIX). */
   keyPrefix: string;
   logger: Logger;
+  /**
+   * Idle TTL of kernels (ASSAY_KERNEL_IDLE_TTL_MS): how long a chat's session counts in the
+   * session registry.
+   * @defaultValue 30 minutes
+   */
+  kernelIdleTtlMs?: number;
 }
 
 /**
@@ -24,6 +30,8 @@ export interface PipelineConnections {
   redis: Redis;
   queues: JobQueues;
   events: ChatEventLog;
+  /** Which executor holds which chat's kernel (routing, per-tenant session counts). */
+  sessions: SessionRegistry;
   pipeline: MessagePipeline;
   close(): Promise<void>;
 }
@@ -34,13 +42,21 @@ export function connectPipeline(options: PipelineConnectionOptions): PipelineCon
   const redis = new Redis(options.redisUrl);
   const queues = new JobQueues({ redisUrl: options.redisUrl, prefix: options.keyPrefix });
   const events = new ChatEventLog({ redis, prefix: options.keyPrefix });
-  const pipeline = new MessagePipeline({ prisma, queues, events, logger: options.logger });
+  const sessions = new SessionRegistry({ redis, prefix: options.keyPrefix, staleAfterMs: options.kernelIdleTtlMs ?? 30 * 60_000 });
+  const pipeline = new MessagePipeline({
+    prisma,
+    queues,
+    events,
+    logger: options.logger,
+    executorFor: (tenantId, chatId) => sessions.ownerOf(tenantId, chatId),
+  });
   let closing: Promise<void> | undefined;
   return {
     prisma,
     redis,
     queues,
     events,
+    sessions,
     pipeline,
     close() {
       closing ??= (async () => {

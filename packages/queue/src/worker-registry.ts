@@ -3,6 +3,7 @@ import type { Logger } from '@assay/logger';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
 import { QUEUE_CATALOG, type JobPayload, type QueueName } from './catalog';
+import { replicaQueueName } from './job-queues';
 import { bullConnection } from './redis-connection';
 
 /** What a processor gets besides its payload. */
@@ -42,6 +43,8 @@ export interface RegisterOptions<Q extends QueueName = QueueName> {
    * @defaultValue 30_000
    */
   lockDurationMs?: number;
+  /** Take jobs from this replica's own queue (`<queue>@<replica>`) instead of the shared one. */
+  replica?: string;
 }
 
 /** Options of {@link WorkerRegistry}. */
@@ -68,10 +71,11 @@ export class WorkerRegistry {
 
   register<Q extends QueueName>(queueName: Q, processor: JobProcessor<Q>, options: RegisterOptions<Q> = {}): Worker {
     const schema: z.ZodType = QUEUE_CATALOG[queueName].schema;
-    const baseLogger = this.options.logger.child({ queue: queueName });
+    const fullName = options.replica === undefined ? queueName : replicaQueueName(queueName, options.replica);
+    const baseLogger = this.options.logger.child({ queue: fullName });
 
     const worker = new Worker(
-      queueName,
+      fullName,
       async (job: Job) => {
         const parsed = schema.safeParse(job.data);
         if (!parsed.success) {

@@ -9,12 +9,14 @@ export const ExecutorWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
   ASSAY_CELL_TIMEOUT_MS: PositiveIntEnv.default(60_000),
   /** A chat's kernel is shut down after this long without use (its variables are lost). */
   ASSAY_KERNEL_IDLE_TTL_MS: PositiveIntEnv.default(30 * 60_000),
+  /** How often this replica tells the others it is alive; it counts as gone after three missed beats. */
+  ASSAY_EXECUTOR_HEARTBEAT_MS: PositiveIntEnv.default(5_000),
   /** Messages executed at the same time by this process (each in its own chat's kernel). */
   ASSAY_EXECUTOR_CONCURRENCY: PositiveIntEnv.default(4),
 
   /**
    * Chat kernels one executor holds at most; past it the least recently used idle one is freed
-   * (its chat's state is rebuilt on next use). Must exceed ASSAY_EXECUTOR_CONCURRENCY.
+   * (its chat's state is rebuilt on next use); when all are busy, a new chat waits for one.
    */
   ASSAY_MAX_SESSIONS: PositiveIntEnv.default(32),
   /** Kernels kept started and idle for new chats (0: none, every new chat waits for a kernel). */
@@ -46,16 +48,7 @@ export const ExecutorWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
   /** Python with ipykernel and the analysis libraries; must be under /usr, the only host tree a kernel sees. */
   ASSAY_PYTHON: z.string().startsWith('/usr/', 'must be under /usr').default('/usr/bin/python3'),
 })
-  .superRefine(refineStorageEnv)
-  .superRefine((env, context) => {
-    if (env.ASSAY_MAX_SESSIONS <= env.ASSAY_EXECUTOR_CONCURRENCY) {
-      context.addIssue({
-        code: 'custom',
-        path: ['ASSAY_MAX_SESSIONS'],
-        message: `must be larger than ASSAY_EXECUTOR_CONCURRENCY (${env.ASSAY_EXECUTOR_CONCURRENCY}), or running jobs could leave no kernel to free`,
-      });
-    }
-  });
+  .superRefine(refineStorageEnv);
 export type ExecutorWorkerEnv = z.infer<typeof ExecutorWorkerEnv>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ExecutorWorkerEnv {

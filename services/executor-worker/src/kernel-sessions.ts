@@ -16,6 +16,9 @@ export interface ChatInputFile {
   blobKey: string;
 }
 
+/** How long a new session waits for a kernel to become idle when every kernel is in use. */
+const ROOM_WAIT_MS = 120_000;
+
 /** Options of {@link KernelSessions}. */
 export interface KernelSessionsOptions {
   slots: SandboxSlots;
@@ -127,25 +130,38 @@ export class KernelSessions {
     });
   }
 
-  /** Frees the least recently used idle kernel when this executor is at its limit. */
+  /**
+   * Frees the least recently used idle kernel when this executor is at its limit. When every
+   * kernel is in use, waits (up to {@link ROOM_WAIT_MS}) for one to become idle.
+   */
   private async makeRoom(): Promise<void> {
-    if (this.sessions.size < this.options.maxSessions) return;
-    const idle = [...this.sessions.values()].filter((session) => session.leases === 0).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
-    const victim = idle[0];
-    if (victim === undefined) {
-      throw new AssayError(
-        ErrorCode.SANDBOX_UNAVAILABLE,
-        `This executor holds ${this.sessions.size} kernels, all in use (the limit is ${this.options.maxSessions}); the work is retried.`,
-        { retryable: true },
-      );
+    const deadline = Date.now() + ROOM_WAIT_MS;
+    while (this.sessions.size >= this.options.maxSessions) {
+      const idle = [...this.sessions.values()].filter((session) => session.leases === 0).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+      const victim = idle[0];
+      if (victim !== undefined) {
+        this.options.logger.info(
+          { tenantId: victim.tenantId, chatId: victim.chatId, sessions: this.sessions.size },
+          'at the kernel limit: freeing the least recently used idle kernel',
+        );
+        await this.release(victim.chatId);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new AssayError(
+          ErrorCode.SANDBOX_UNAVAILABLE,
+          `This executor holds ${this.sessions.size} kernels, all busy for over ${ROOM_WAIT_MS / 1000} s (the limit is ${this.options.maxSessions}); try again shortly.`,
+          { retryable: true },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    this.options.logger.info({ tenantId: victim.tenantId, chatId: victim.chatId, sessions: this.sessions.size }, 'at the kernel limit: freeing the least recently used idle kernel');
-    await this.release(victim.chatId);
   }
 
   /**
-   * Makes the files readable in the chat's sandbox as /mnt/data/<name>. Each upload keeps its
-   * own input (by file id); when two uploads share a name, /mnt/data/<name> is the later one.
+   * Makes the files readable in the chat's sandbox as /mnt/data/<name>, `name` being the file's
+   * workspace name (unique within the chat, see `assignWorkspaceNames`). Each upload keeps its
+   * own read-only input, by file id.
    */
   async provideFiles(session: ChatSession, files: readonly ChatInputFile[]): Promise<void> {
     for (const file of files) {

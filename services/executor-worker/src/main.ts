@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
-import { KernelControl, SessionRegistry } from '@assay/events';
+import { KernelControl } from '@assay/events';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
 import { DEFAULT_STARTUP_CODE, LocalSandboxBackend } from '@assay/sandbox';
@@ -15,6 +15,7 @@ import { executeFailureHandler, executeProcessor } from './execute-processor';
 import { notebookFailureHandler, notebookProcessor } from './notebook-processor';
 import { KernelSessions } from './kernel-sessions';
 import { PRELOAD_CODE, VARIABLES_HELPER_CODE } from './kernel-code';
+import { ReplicaPresence } from './replica-presence';
 import { SandboxSlots } from './sandbox-slots';
 import { WarmPool } from './warm-pool';
 
@@ -23,10 +24,11 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger({ name: 'executor-worker', level: env.LOG_LEVEL });
 
-  const { prisma, redis, events, pipeline, ...connections } = connectPipeline({
+  const { prisma, redis, events, pipeline, queues, sessions: registry, ...connections } = connectPipeline({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     keyPrefix: env.ASSAY_KEY_PREFIX,
+    kernelIdleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS,
     logger,
   });
   const blobs = await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger });
@@ -45,7 +47,6 @@ async function main(): Promise<void> {
   const pool = new WarmPool({ slots, size: env.ASSAY_WARM_POOL_SIZE, logger });
   // Unique per process, readable in the registry: which host and process holds a chat's kernel.
   const executorId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const registry = new SessionRegistry({ redis, prefix: env.ASSAY_KEY_PREFIX, staleAfterMs: env.ASSAY_KERNEL_IDLE_TTL_MS });
   const sessions = new KernelSessions({
     slots,
     pool,
@@ -65,14 +66,20 @@ async function main(): Promise<void> {
     limits: { maxBytes: env.ASSAY_MAX_ARTIFACT_BYTES, maxPerCell: env.ASSAY_MAX_ARTIFACTS_PER_CELL },
   });
   const cells = new CellRunner({ events, artifacts, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS });
-  workers.register('execute', executeProcessor({ prisma, sessions, events, pipeline, cells, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
-    concurrency: env.ASSAY_EXECUTOR_CONCURRENCY,
-    onFinalFailure: executeFailureHandler({ pipeline }),
-  });
-  workers.register('notebook', notebookProcessor({ prisma, sessions, events, cells, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
-    concurrency: env.ASSAY_EXECUTOR_CONCURRENCY,
-    onFinalFailure: notebookFailureHandler({ prisma }),
-  });
+  // Each routed queue twice: the shared one, and this replica's own (work for chats whose kernel it holds).
+  for (const replica of [undefined, executorId]) {
+    workers.register('execute', executeProcessor({ prisma, sessions, events, pipeline, cells, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
+      concurrency: env.ASSAY_EXECUTOR_CONCURRENCY,
+      onFinalFailure: executeFailureHandler({ pipeline }),
+      replica,
+    });
+    workers.register('notebook', notebookProcessor({ prisma, sessions, events, cells, cellTimeoutMs: env.ASSAY_CELL_TIMEOUT_MS }), {
+      concurrency: env.ASSAY_EXECUTOR_CONCURRENCY,
+      onFinalFailure: notebookFailureHandler({ prisma }),
+      replica,
+    });
+  }
+  const presence = new ReplicaPresence({ executorId, registry, queues, heartbeatMs: env.ASSAY_EXECUTOR_HEARTBEAT_MS, logger });
   // Interrupts bypass the queues: they must reach a kernel while its cell still runs.
   const stopListening = await new KernelControl({ redis, prefix: env.ASSAY_KEY_PREFIX }).listen(
     (signal) => {
@@ -89,11 +96,13 @@ async function main(): Promise<void> {
     steps: [
       { name: 'stop listening for interrupts', run: () => stopListening() },
       { name: 'finish running jobs', run: () => workers.close() },
+      { name: 'hand queued work to other replicas', run: () => presence.stop() },
       { name: 'shut down kernels', run: () => sessions.closeAll() },
       { name: 'disconnect', run: () => connections.close() },
     ],
   });
   await workers.waitUntilReady();
+  await presence.start();
   logger.info({ concurrency: env.ASSAY_EXECUTOR_CONCURRENCY, executorId, maxSessions: env.ASSAY_MAX_SESSIONS }, 'executor worker ready');
 }
 

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@assay/db';
-import type { ChatEventLog, KernelControl } from '@assay/events';
+import type { ChatEventLog, KernelControl, SessionRegistry } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import type { MessagePipeline } from '@assay/pipeline';
 import type { JobQueues } from '@assay/queue';
@@ -26,6 +26,8 @@ export interface GatewayAppOptions {
   events: ChatEventLog;
   /** Signals to kernels (interrupt). */
   control: KernelControl;
+  /** Which executor holds which chat's kernel: notebook operations go to that replica. */
+  sessions: SessionRegistry;
   /** The per-tenant limit on live kernels. */
   sessionLimit: SessionLimit;
   blobs: BlobStore;
@@ -70,7 +72,13 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       sessionLimit: options.sessionLimit,
     }),
   );
-  v1.use('/chats/:chatId', notebookRoutes({ queues: options.queues, events: options.events, control: options.control, sessionLimit: options.sessionLimit }));
+  v1.use('/chats/:chatId', notebookRoutes({
+      queues: options.queues,
+      events: options.events,
+      control: options.control,
+      sessions: options.sessions,
+      sessionLimit: options.sessionLimit,
+    }));
   v1.use('/artifacts', artifactRoutes({ blobs: options.blobs, logger: options.logger }));
   app.use('/v1', v1);
 

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { ChatEventSubscriber, KernelControl, SessionRegistry } from '@assay/events';
+import { ChatEventSubscriber, KernelControl } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
@@ -18,9 +18,10 @@ async function main(): Promise<void> {
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     keyPrefix: env.ASSAY_KEY_PREFIX,
+    kernelIdleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS,
     logger,
   });
-  const { prisma, redis, queues, events, pipeline } = connections;
+  const { prisma, redis, queues, events, pipeline, sessions } = connections;
   const subscriber = new ChatEventSubscriber({ log: events, subscriberRedis: redis.duplicate(), logger });
   const blobs = await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger });
 
@@ -31,8 +32,9 @@ async function main(): Promise<void> {
     pipeline,
     events,
     control: new KernelControl({ redis, prefix: env.ASSAY_KEY_PREFIX }),
+    sessions,
     sessionLimit: new SessionLimit({
-      registry: new SessionRegistry({ redis, prefix: env.ASSAY_KEY_PREFIX, staleAfterMs: env.ASSAY_KERNEL_IDLE_TTL_MS }),
+      registry: sessions,
       maxSessionsPerTenant: env.ASSAY_MAX_SESSIONS_PER_TENANT,
       idleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS,
     }),

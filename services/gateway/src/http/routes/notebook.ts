@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InsertCellBody, NotebookOperationResource, UpdateCellBody, VariablesResource } from '@assay/contracts';
 import { type TenantScope, toCell } from '@assay/db';
 import { AssayError, ErrorCode } from '@assay/errors';
-import type { ChatEventLog, KernelControl } from '@assay/events';
+import type { ChatEventLog, KernelControl, SessionRegistry } from '@assay/events';
 import type { JobQueues } from '@assay/queue';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
@@ -13,6 +13,8 @@ export interface NotebookRoutesOptions {
   queues: JobQueues;
   events: ChatEventLog;
   control: KernelControl;
+  /** Routes runs and restarts to the executor replica holding the chat's kernel. */
+  sessions: SessionRegistry;
   sessionLimit: SessionLimit;
 }
 
@@ -29,7 +31,8 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
   async function queueRun(scope: TenantScope, chatId: string, cellIds: string[]): Promise<NotebookOperationResource> {
     const operationId = randomUUID();
     try {
-      await options.queues.add('notebook', { op: 'run', tenantId: scope.tenantId, chatId, operationId, cellIds });
+      const replica = await options.sessions.ownerOf(scope.tenantId, chatId);
+      await options.queues.add('notebook', { op: 'run', tenantId: scope.tenantId, chatId, operationId, cellIds }, { replica });
     } catch (error) {
       await scope.cells.cancelIfQueued(cellIds).catch(() => undefined);
       throw error;
@@ -116,7 +119,8 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     const { chatId } = params(req.params);
     await tenant.chats.get(chatId);
     const operationId = randomUUID();
-    await options.queues.add('notebook', { op: 'restart', tenantId: tenant.tenantId, chatId, operationId });
+    const replica = await options.sessions.ownerOf(tenant.tenantId, chatId);
+    await options.queues.add('notebook', { op: 'restart', tenantId: tenant.tenantId, chatId, operationId }, { replica });
     res.status(202).json(NotebookOperationResource.parse({ operationId, chatId, kind: 'restart', cellIds: [] }));
   });
 

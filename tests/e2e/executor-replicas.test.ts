@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChatEvent } from '@assay/contracts';
+import { ApiClient, EventSocket, expectOk } from '../support/api-client';
+import { ServiceStack } from '../support/service-stack';
+
+/**
+ * Two executor replicas: a chat's work goes to the replica that holds its kernel (no rebuild
+ * between messages); when that replica dies, its queued work moves to the other one, which
+ * rebuilds the kernel by replay.
+ */
+
+let stack: ServiceStack;
+let api: ApiClient;
+let socket: EventSocket;
+
+beforeAll(async () => {
+  stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', ASSAY_WARM_POOL_SIZE: '0', ASSAY_EXECUTOR_HEARTBEAT_MS: '500' } });
+  await stack.startReplica('executor-worker');
+  const { apiKey } = await stack.createTenant();
+  api = new ApiClient(stack.baseUrl, apiKey);
+  socket = await EventSocket.open(stack.baseUrl, apiKey);
+});
+
+afterAll(async () => {
+  await socket?.close();
+  await stack?.stop();
+});
+
+async function ask(chatId: string, source: string): Promise<ChatEvent[]> {
+  const message = expectOk(await api.postMessage(chatId, { content: JSON.stringify({ cells: [{ kind: 'code', source }] }) }));
+  const terminal = await socket.waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'), 90_000);
+  expect(terminal.type).toBe('message.completed');
+  return socket.events(chatId).filter((event) => event.messageId === message.id);
+}
+
+/** Waits until the replicas' logs show `total` completed execute jobs of the chat (logged just after the message's last event). */
+async function untilLogged(chatId: string, total: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (executionsByReplica(chatId).reduce((sum, count) => sum + count, 0) < total) {
+    if (Date.now() > deadline) throw new Error(`expected ${total} completed execute jobs in the logs, saw ${JSON.stringify(executionsByReplica(chatId))}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** How many execute jobs of the chat each replica completed. */
+function executionsByReplica(chatId: string): number[] {
+  return [0, 1].map(
+    (replica) => stack.logs('executor-worker', replica).filter((line) => line.includes('"job completed"') && line.includes('"queue":"execute') && line.includes(chatId)).length,
+  );
+}
+
+describe('executor replicas', () => {
+  it('keeps a chat on the replica holding its kernel, and moves it to the other when that one dies', async () => {
+    const chatId = expectOk(await api.createChat()).id;
+    socket.subscribe(chatId);
+    await socket.waitForFrame((frame) => frame.type === 'subscribed' && frame.payload.chatId === chatId);
+
+    await ask(chatId, 'x = 1');
+    for (let i = 0; i < 4; i++) {
+      const events = await ask(chatId, 'x += 1');
+      expect(events.some((event) => event.type === 'session.restored')).toBe(false);
+    }
+    await untilLogged(chatId, 5);
+    const counts = executionsByReplica(chatId);
+    const owner = counts.indexOf(5);
+    expect(owner).toBeGreaterThanOrEqual(0);
+    expect(counts[1 - owner]).toBe(0);
+    const survivor = 1 - owner;
+    const survivorLogs = stack.logs('executor-worker', survivor);
+
+    await stack.crash('executor-worker', owner);
+    const after = await ask(chatId, 'print("x is", x)');
+
+    expect(after.find((event) => event.type === 'session.restored')?.data).toMatchObject({ replayedCells: 5, failedCellIds: [] });
+    const printed = after.flatMap((event) => (event.type === 'cell.output' && event.data.output.output_type === 'stream' ? [event.data.output.text] : []));
+    expect(printed.join('')).toBe('x is 5\n');
+    // The survivor's log has index 0 now that the owner is gone.
+    expect(stack.logs('executor-worker', 0)).toBe(survivorLogs);
+    await untilLogged(chatId, 1);
+    expect(executionsByReplica(chatId)[0]).toBe(1);
+  });
+});
