@@ -23,7 +23,7 @@ interface RowPass {
   encoding: PythonEncoding;
 }
 
-/** Bytes per read. Large enough that per-chunk work is noise, small enough to stay in cache-friendly, bounded memory (two are allocated). */
+/** Bytes per read: per-read costs become noise, and memory stays small (two such buffers, reused). */
 const CHUNK_BYTES = 1024 * 1024;
 
 /** Most characters of the header row kept (an unclosed quote in it would otherwise buffer the file). */
@@ -55,10 +55,11 @@ class InvalidUtf16Error extends Error {
  * a row with more fields than the rows before it (beyond the first data row, which may add an
  * index column) or an unclosed quote fails the file, as `read_csv` would fail.
  *
- * UTF-8 and single-byte text is scanned undecoded (data rows by a WebAssembly SIMD kernel) (see {@link PandasCsvScanner} for why that is
- * exact): validation runs alongside, and finding invalid UTF-8 part-way only changes how the
- * header bytes are decoded, so the pass goes on instead of starting over. UTF-16 is transcoded
- * to UTF-8 chunk by chunk, as pandas itself does before tokenizing.
+ * UTF-8 and single-byte text is scanned undecoded, data rows by a WebAssembly SIMD kernel (see
+ * {@link PandasCsvScanner} for why that is exact): validation runs alongside, and finding
+ * invalid UTF-8 part-way only changes how the header bytes are decoded, so the pass goes on
+ * instead of starting over. UTF-16 is transcoded to UTF-8 chunk by chunk, as pandas itself does
+ * before tokenizing.
  */
 export async function inspectDelimited(context: InspectContext, format: FileFormat): Promise<FileMetadata> {
   const { path, fileName } = context;
