@@ -62,7 +62,7 @@ const MAX_COLUMN = 18_278;
 export function parseCellReference(bytes: Uint8Array, start = 0, end = bytes.length): number | undefined {
   let k = start;
   const n = end;
-  if (bytes[k] === 0x24) k += 1;
+  if (k < n && bytes[k] === 0x24) k += 1;
   let column = 0;
   let letters = 0;
   while (k < n) {
@@ -74,7 +74,7 @@ export function parseCellReference(bytes: Uint8Array, start = 0, end = bytes.len
     k += 1;
   }
   if (letters === 0 || letters > 3 || column > MAX_COLUMN) return undefined;
-  if (bytes[k] === 0x24) k += 1;
+  if (k < n && bytes[k] === 0x24) k += 1;
   let digits = 0;
   let nonZero = false;
   while (k < n) {

@@ -43,6 +43,17 @@ describe('scanWorksheetChunks', () => {
     expect(scanWorksheetChunks(Array.from(SHEET, (byte) => Buffer.from([byte])), STRINGS, OPTIONS)).toEqual(whole);
   });
 
+  it('gives the same result when chunks are longer than the join of a carried tag', () => {
+    const body = SHEET.toString().replace(/^.*<sheetData>|<\/sheetData>.*$/g, '');
+    const rows = Array.from({ length: 400 }, (_, block) => body.replace(/(<(?:x:)?row r=")(\d+)"/g, (_match, open: string, row: string) => `${open}${block * 10 + Number(row)}"`));
+    const big = Buffer.from(`<worksheet xmlns="urn:main" xmlns:x="urn:main"><sheetData>${rows.join('')}</sheetData></worksheet>`);
+    const reference = scanWorksheetChunks([big], STRINGS, OPTIONS);
+    expect(reference.lastRowWithValue).toBe(3996);
+    for (let cut = 70_000; cut < 70_400; cut += 1) {
+      expect(scanWorksheetChunks([big.subarray(0, cut), big.subarray(cut)], STRINGS, OPTIONS)).toEqual(reference);
+    }
+  });
+
   it('fails on a shared string the table does not have', () => {
     const sheet = Buffer.from('<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>10</v></c></row></sheetData></worksheet>');
     expect(() => scanWorksheetChunks([sheet], STRINGS, OPTIONS)).toThrow('no shared string 10');

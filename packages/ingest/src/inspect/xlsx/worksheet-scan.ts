@@ -396,18 +396,17 @@ class WorksheetHandler implements XmlScanHandler {
     let p = at;
     for (;;) {
       if (p + 3 >= n || bytes[p + 1] !== C) return p;
-      const afterName = bytes[p + 2];
-      if (afterName !== SPACE && afterName !== GT && afterName !== SLASH) return p;
       let k = p + 2;
-      let referenceStart = -1;
-      let referenceEnd = -1;
-      let typeStart = -1;
-      let typeEnd = -1;
+      const afterName = bytes[k];
+      if (afterName !== SPACE && afterName !== GT && afterName !== SLASH) return p;
+      let column = -1;
+      let kind = -1;
       let empty = false;
-      // Attributes: name="value" separated by single spaces.
+      // Attributes: name="value" separated by single spaces; `r` is parsed as it is read.
       for (;;) {
+        // Every read is inside the chunk: an out-of-bounds read would make V8 deoptimise the loop.
         if (k >= n) return p;
-        const byte = bytes[k];
+        let byte = bytes[k] ?? 0;
         if (byte === SPACE) {
           k += 1;
           continue;
@@ -422,32 +421,59 @@ class WorksheetHandler implements XmlScanHandler {
           empty = true;
           break;
         }
-        const nameStart = k;
-        while (k < n && bytes[k] !== EQUALS) {
-          const b = bytes[k];
-          if (b === SPACE || b === GT || b === SLASH || b === LT || b === DQUOTE || b === SQUOTE) return p;
+        // Anything but a name start (a letter, `_`, `:`, non-ASCII) is left to the full scanner.
+        if (!((byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || byte === 0x5f || byte === 0x3a || byte >= 0x80)) return p;
+        // One-letter names (`r`, `s`, `t`) are the ones that matter; longer ones are skipped.
+        if (k + 1 >= n) return p;
+        const oneLetter = bytes[k + 1] === EQUALS ? byte : 0;
+        if (oneLetter === 0) {
+          k += 1;
+          while (k < n && bytes[k] !== EQUALS) {
+            const b = bytes[k];
+            if (b === SPACE || b === GT || b === SLASH || b === LT || b === DQUOTE || b === SQUOTE) return p;
+            k += 1;
+          }
+        } else {
           k += 1;
         }
-        if (k + 1 >= n) return p;
+        // k is at `=`.
+        if (k + 2 >= n) return p;
         const quote = bytes[k + 1];
         if (quote !== DQUOTE && quote !== SQUOTE) return p;
-        const nameLength = k - nameStart;
         const valueStart = k + 2;
         k = valueStart;
-        while (k < n && bytes[k] !== quote) {
-          const b = bytes[k];
-          if (b === LT || b === AMP) return p;
-          k += 1;
-        }
-        if (k >= n) return p;
-        if (nameLength === 1) {
-          const name = bytes[nameStart];
-          if (name === R_LETTER) {
-            referenceStart = valueStart;
-            referenceEnd = k;
-          } else if (name === T_LETTER) {
-            typeStart = valueStart;
-            typeEnd = k;
+        if (oneLetter === R_LETTER) {
+          // An A1-style reference: letters, then a row number other than 0 (openpyxl's COORD_RE);
+          // `$`, lower case, an empty value or anything else is left to the full scanner.
+          let letters = 0;
+          let value = 0;
+          byte = k < n ? (bytes[k] ?? 0) : 0;
+          while (byte >= 0x41 && byte <= 0x5a) {
+            value = value * 26 + (byte - 0x40);
+            letters += 1;
+            k += 1;
+            byte = k < n ? (bytes[k] ?? 0) : 0;
+          }
+          let nonZero = false;
+          const digitsStart = k;
+          while (byte >= 0x30 && byte <= 0x39) {
+            if (byte !== 0x30) nonZero = true;
+            k += 1;
+            byte = k < n ? (bytes[k] ?? 0) : 0;
+          }
+          if (byte !== quote || letters === 0 || letters > 3 || k === digitsStart || !nonZero || value > MAX_REFERENCE_COLUMN) return p;
+          column = value;
+        } else {
+          while (k < n) {
+            const b = bytes[k];
+            if (b === quote) break;
+            if (b === LT || b === AMP) return p;
+            k += 1;
+          }
+          if (k >= n) return p;
+          if (oneLetter === T_LETTER) {
+            const length = k - valueStart;
+            kind = length === 1 ? (bytes[valueStart] ?? 0) : length === INLINE_STR.length ? -2 : 0;
           }
         }
         k += 1;
@@ -488,12 +514,10 @@ class WorksheetHandler implements XmlScanHandler {
           return p;
         }
       }
-      // The cell: its kind, column and whether it holds a value.
+      // Whether the cell holds a value, by kind: `s` needs a non-empty shared string; `d` and
+      // inline strings (and any text type that merely looks like one) go to the full scanner.
       let hasValue: boolean;
-      if (typeStart < 0 || typeEnd - typeStart !== 1 || (bytes[typeStart] !== S_LETTER && bytes[typeStart] !== D_LETTER)) {
-        if (typeStart >= 0 && typeEnd - typeStart === INLINE_STR.length) return p;
-        hasValue = valueEnd > valueStart;
-      } else if (bytes[typeStart] === S_LETTER) {
+      if (kind === S_LETTER) {
         if (valueEnd > valueStart) {
           const index = asciiDigits(bytes, valueStart, valueEnd);
           if (index < 0) return p;
@@ -501,17 +525,12 @@ class WorksheetHandler implements XmlScanHandler {
         } else {
           hasValue = false;
         }
-      } else {
+      } else if (kind === D_LETTER || kind === -2) {
         return p;
+      } else {
+        hasValue = valueEnd > valueStart;
       }
-      let column: number;
-      if (referenceStart < 0 || referenceEnd === referenceStart) column = this.columnCounter + 1;
-      else {
-        const parsed = parseCellReference(bytes, referenceStart, referenceEnd);
-        if (parsed === undefined) return p;
-        column = parsed;
-      }
-      this.addCell(column, hasValue);
+      this.addCell(column < 0 ? this.columnCounter + 1 : column, hasValue);
       p = k;
       if (p >= n) return p;
       if (bytes[p] !== LT) {
@@ -522,6 +541,7 @@ class WorksheetHandler implements XmlScanHandler {
       }
     }
   }
+
 
   private rawCell(): RawCell {
     const inline = this.cellKind === CellKind.Inline && this.inlinePart !== Part.None ? this.plainText + this.runsText : undefined;
@@ -616,6 +636,8 @@ class WorksheetHandler implements XmlScanHandler {
 }
 
 const INLINE_STR = Buffer.from('inlineStr');
+/** The last column openpyxl knows (`ZZZ`). */
+const MAX_REFERENCE_COLUMN = 18_278;
 const LT = 0x3c;
 const GT = 0x3e;
 const SLASH = 0x2f;

@@ -96,6 +96,17 @@ describe('XmlScanner', () => {
     expect(events(Array.from(DOCUMENT, (byte) => Buffer.from([byte])))).toEqual(whole);
   });
 
+  it('reports the same when a tag is carried into a next chunk longer than the join (4 KiB), and when that tag is longer than the join', () => {
+    const row = '<row r="1"><c r="A1" t="s"><v>12</v></c><c t="inlineStr"><is><t>caf\u00e9 &amp;</t></is></c></row>';
+    const long = Buffer.from(`<doc>${row.repeat(200)}<c r="${'Z'.repeat(20_000)}"/><!-- c --><![CDATA[x]]>${row.repeat(200)}</doc>`);
+    const reference = events([long]);
+    const tagAt = long.indexOf('<c r="ZZZ');
+    for (const cut of [...Array.from({ length: 100 }, (_, k) => 1000 + k), tagAt + 5, tagAt + 10_000, long.indexOf('<!--') + 2, long.indexOf('<![CDATA[') + 3]) {
+      expect(events(splitAt(long, cut))).toEqual(reference);
+      expect(events(splitAt(long, cut, cut + 6_000))).toEqual(reference);
+    }
+  });
+
   it.each([
     ['a document type declaration', '<!DOCTYPE lol [<!ENTITY a "aaaa">]><r>&a;</r>', 'doctype'],
     ['an external entity', '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>', 'doctype'],

@@ -59,6 +59,8 @@ const CR = 0x0d;
 
 /** Longest start or end tag (name and attributes) held across read chunks. */
 const MAX_TAG_BYTES = 4 * 1024 * 1024;
+/** Bytes of a new chunk joined to a carried tag to finish it (longer tags take a full join). */
+const JOIN_BYTES = 4 * 1024;
 /** Deepest element nesting; spreadsheet parts nest fewer than 10 levels. */
 const MAX_DEPTH = 1024;
 
@@ -169,9 +171,30 @@ export class XmlScanner {
   write(chunk: Buffer): void {
     if (this.stopped) return;
     let bytes = chunk;
-    if (this.carry !== undefined) {
-      bytes = Buffer.concat([this.carry, chunk]);
+    const carry = this.carry;
+    if (carry !== undefined) {
       this.carry = undefined;
+      // Only for a carried start or end tag: it either completes in the join or fires nothing.
+      if (this.started && this.mode === Mode.Content && chunk.length > JOIN_BYTES && carry[1] !== BANG && carry[1] !== QUESTION) {
+        // Finish the carried tag on a short join of the two, then go on in the chunk itself:
+        // joining whole chunks would copy every byte of the part once more.
+        const joined = Buffer.concat([carry, chunk.subarray(0, JOIN_BYTES)]);
+        this.bytes = joined;
+        const stop = this.scan(joined, carry.length);
+        if (this.stopped) return;
+        if (this.carry === undefined && this.mode === Mode.Content && stop >= carry.length) {
+          this.bytes = chunk;
+          this.scan(chunk, chunk.length, stop - carry.length);
+          return;
+        }
+        // The carried construct runs past the join: read it from a full join instead.
+        this.carry = undefined;
+        bytes = Buffer.concat([carry, chunk]);
+        this.bytes = bytes;
+        this.scan(bytes, bytes.length);
+        return;
+      }
+      bytes = Buffer.concat([carry, chunk]);
     }
     if (!this.started) {
       if (bytes.length < UTF8_BOM.length && UTF8_BOM.subarray(0, bytes.length).equals(bytes)) {
@@ -185,7 +208,7 @@ export class XmlScanner {
       }
     }
     this.bytes = bytes;
-    this.scan(bytes);
+    this.scan(bytes, bytes.length);
   }
 
   /** Checks that the document ended complete (unless stopped early). */
@@ -196,22 +219,27 @@ export class XmlScanner {
     if (!this.sawRoot) throw new XmlScanError('it has no root element');
   }
 
-  private scan(bytes: Buffer): void {
+  /**
+   * Scans `bytes` from `from`, token by token, until the first token boundary at or after
+   * `stopAt`, or the end (where an incomplete construct is carried). Returns where it stopped.
+   */
+  private scan(bytes: Buffer, stopAt: number, from = 0): number {
     const handler = this.handler;
     const n = bytes.length;
-    let i = 0;
+    let i = from;
     if (this.mode !== Mode.Content) {
-      i = this.resumeSpecial(bytes, 0);
-      if (i < 0) return;
+      i = this.resumeSpecial(bytes, i);
+      if (i < 0) return n;
     }
     while (i < n && !this.stopped) {
+      if (i >= stopAt) return i;
       let j = i;
       while (j < n && bytes[j] !== LT) j += 1;
       if (j > i) {
         if (this.depth === 0) this.checkOutsideText(bytes, i, j);
         else if (handler.wantText) handler.text(bytes, i, j);
       }
-      if (j >= n) return;
+      if (j >= n) return n;
       if (handler.fastPath === true && handler.skipAhead !== undefined) {
         const after = handler.skipAhead(bytes, j);
         if (after !== j) {
@@ -229,10 +257,11 @@ export class XmlScanner {
       if (after < 0) {
         // Incomplete (or the rest of the chunk is a comment/CDATA section handled in a mode).
         if (this.mode === Mode.Content) this.keep(bytes, j);
-        return;
+        return n;
       }
       i = after;
     }
+    return i;
   }
 
   /** Continues a comment, CDATA section or processing instruction; returns where content resumes, or -1. */

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import * as yauzl from 'yauzl';
@@ -7,11 +8,12 @@ import { unreadableError } from '../../errors';
 export type ZipEntry = yauzl.Entry;
 
 /**
- * Inflated bytes per chunk. Large chunks keep the per-chunk cost (stream events, the XML
- * scanner's carried tag) small against the bytes; zlib's default (16 KiB) made reading a
- * worksheet several times slower.
+ * Compressed bytes per read and inflated bytes per chunk. Large chunks keep the per-chunk cost
+ * (stream events, zlib calls, the XML scanner's carried tag) small against the bytes: with
+ * yauzl's own streams (16 KiB reads) reading a 570 MB worksheet took twice as long.
  */
-const INFLATE_CHUNK_BYTES = 256 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+const INFLATE_CHUNK_BYTES = 1024 * 1024;
 
 const STORED = 0;
 const DEFLATED = 8;
@@ -30,6 +32,7 @@ export class ZipEntryError extends Error {
  */
 export class ZipArchive {
   private constructor(
+    private readonly path: string,
     private readonly fileName: string,
     private readonly zip: yauzl.ZipFile,
     /** Entries by name, in central directory order (a later duplicate name wins, as in Python's zipfile). */
@@ -70,7 +73,7 @@ export class ZipArchive {
         zip.once('error', reject);
         zip.readEntry();
       });
-      return new ZipArchive(fileName, zip, entries);
+      return new ZipArchive(path, fileName, zip, entries);
     } catch (error) {
       zip.close();
       throw error;
@@ -90,9 +93,15 @@ export class ZipArchive {
     if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
       throw new ZipEntryError(`part ${entry.fileName} uses compression method ${entry.compressionMethod}, which Excel never writes`);
     }
-    const raw = await new Promise<Readable>((resolve, reject) => {
-      this.zip.openReadStream(entry, { decodeFileData: false }, (error, stream) => (error === null ? resolve(stream) : reject(error)));
+    // yauzl checks the local header and that the data lies inside the file.
+    const { fileDataStart } = await new Promise<{ fileDataStart: number }>((resolve, reject) => {
+      this.zip.readLocalFileHeader(entry, { minimal: true }, (error, header) => (error === null ? resolve(header) : reject(error)));
     });
+    if (entry.compressedSize === 0) {
+      if (entry.uncompressedSize !== 0) throw new ZipEntryError(`part ${entry.fileName} has no data`);
+      return;
+    }
+    const raw = createReadStream(this.path, { start: fileDataStart, end: fileDataStart + entry.compressedSize - 1, highWaterMark: READ_CHUNK_BYTES });
     const source: Readable = entry.compressionMethod === DEFLATED ? raw.pipe(createInflateRaw({ chunkSize: INFLATE_CHUNK_BYTES })) : raw;
     if (source !== raw) raw.once('error', (error) => source.destroy(error));
     const abort = (): void => {
