@@ -473,7 +473,8 @@ class WorksheetHandler implements XmlScanHandler {
           if (k >= n) return p;
           if (oneLetter === T_LETTER) {
             const length = k - valueStart;
-            kind = length === 1 ? (bytes[valueStart] ?? 0) : length === INLINE_STR.length ? -2 : 0;
+            if (length === 1) kind = bytes[valueStart] ?? 0;
+            else kind = length === INLINE_STR.length && bytes.compare(INLINE_STR, 0, length, valueStart, k) === 0 ? INLINE : 0;
           }
         }
         k += 1;
@@ -481,9 +482,10 @@ class WorksheetHandler implements XmlScanHandler {
         const next = bytes[k];
         if (next !== SPACE && next !== GT && next !== SLASH) return p;
       }
-      // Content: <f> and <v> elements, then </c>.
+      // Content: <f> and <v> elements (and one plain <is> in an inline string), then </c>.
       let valueStart = -1;
       let valueEnd = -1;
+      let inlineLength = -1;
       if (!empty) {
         for (;;) {
           if (k + 3 >= n || bytes[k] !== LT) return p;
@@ -493,6 +495,13 @@ class WorksheetHandler implements XmlScanHandler {
             if (second !== C || bytes[k + 3] !== GT) return p;
             k += 4;
             break;
+          }
+          if (first === I_LETTER && second === S_LETTER && bytes[k + 3] === GT && kind === INLINE && inlineLength < 0) {
+            const end = skipPlainInlineString(bytes, k + 4);
+            if (end < 0) return p;
+            inlineLength = plainInlineLength;
+            k = end;
+            continue;
           }
           if (first === V_LETTER && second === GT) {
             const start = k + 3;
@@ -525,7 +534,10 @@ class WorksheetHandler implements XmlScanHandler {
         } else {
           hasValue = false;
         }
-      } else if (kind === D_LETTER || kind === -2) {
+      } else if (kind === INLINE) {
+        // openpyxl ignores <v> here; an inline string without <is> has no value.
+        hasValue = inlineLength > 0;
+      } else if (kind === D_LETTER) {
         return p;
       } else {
         hasValue = valueEnd > valueStart;
@@ -652,10 +664,53 @@ const CR = 0x0d;
 const C = 0x63;
 const V_LETTER = 0x76;
 const F_LETTER = 0x66;
+const I_LETTER = 0x69;
+/** The fast path's kind for `t="inlineStr"` (other kinds are the type's single letter, or 0). */
+const INLINE = -2;
 const R_LETTER = 0x72;
 const T_LETTER = 0x74;
 const S_LETTER = 0x73;
 const D_LETTER = 0x64;
+
+/** Length of the text {@link skipPlainInlineString} found last (a module variable: no allocation per cell). */
+let plainInlineLength = 0;
+
+/**
+ * Skips the rest of `<is>` from `at` (after `<is>`) when it is `<t>text</t></is>` or
+ * `<t xml:space="preserve">text</t></is>`, noting the text's length; returns the index after
+ * `</is>`, or -1 when it is anything else (rich text, phonetic runs, entities) or incomplete.
+ */
+function skipPlainInlineString(bytes: Buffer, at: number): number {
+  const n = bytes.length;
+  if (at + 3 >= n || bytes[at] !== LT || bytes[at + 1] !== T_LETTER) return -1;
+  let k = at + 2;
+  const afterName = bytes[k];
+  if (afterName === SPACE) {
+    let quote = 0;
+    while (k < n) {
+      const byte = bytes[k];
+      if (quote !== 0) {
+        if (byte === quote) quote = 0;
+        else if (byte === LT || byte === AMP) return -1;
+      } else if (byte === GT) break;
+      else if (byte === DQUOTE || byte === SQUOTE) quote = byte;
+      else if (byte === LT || byte === SLASH) return -1;
+      k += 1;
+    }
+    if (k >= n) return -1;
+  } else if (afterName !== GT) {
+    return -1;
+  }
+  const start = k + 1;
+  let end = start;
+  while (end < n && bytes[end] !== LT) end += 1;
+  if (end + 8 >= n) return -1;
+  // </t></is>
+  if (bytes[end + 1] !== SLASH || bytes[end + 2] !== T_LETTER || bytes[end + 3] !== GT) return -1;
+  if (bytes[end + 4] !== LT || bytes[end + 5] !== SLASH || bytes[end + 6] !== I_LETTER || bytes[end + 7] !== S_LETTER || bytes[end + 8] !== GT) return -1;
+  plainInlineLength = end - start;
+  return end + 9;
+}
 
 /**
  * Skips an `<f>` element at `at` (`<f .../>` or `<f ...>text</f>`, no child element);
