@@ -1,6 +1,6 @@
 import { DateStyleCollector, type DateStyles } from './number-formats';
-import { attributeText } from './worksheet-scan';
 import { type XmlScanHandler, XmlScanner } from './xml-scanner';
+import { decodeXmlAttribute } from './xml-text';
 import type { ZipArchive, ZipEntry } from './zip-archive';
 
 const ELEMENTS = ['numFmt', 'cellXfs', 'xf'];
@@ -20,7 +20,7 @@ export async function readDateStyles(zip: ZipArchive, entry: ZipEntry, signal: A
       const attributes: Record<string, string> = {};
       ATTRIBUTES.forEach((attributeName, index) => {
         const raw = scanner.rawAttribute(index);
-        if (raw !== undefined) attributes[attributeName] = attributeText(raw);
+        if (raw !== undefined) attributes[attributeName] = decodeXmlAttribute(raw);
       });
       collector.open(ELEMENTS[name] ?? '', attributes);
     },

@@ -2,7 +2,7 @@ import { unreadableError } from '../../errors';
 import { CellValueError, openpyxlIsoValue, type RawCell } from './openpyxl-cell';
 import { asciiDigits, parseCellReference, parsePythonInt, parseRowNumber } from './python-numbers';
 import { XmlScanError, type XmlScanHandler, XmlScanner } from './xml-scanner';
-import { decodeXmlText, TextCapture } from './xml-text';
+import { decodeXmlAttribute, TextCapture } from './xml-text';
 import type { ZipArchive, ZipEntry } from './zip-archive';
 
 /** Elements the scan tells apart (by local name; openpyxl treats every child of a row as a cell). */
@@ -264,7 +264,7 @@ class WorksheetHandler implements XmlScanHandler {
       const end = scanner.attributeValueEnd(ATTRIBUTE_R);
       let parsed = asciiDigits(scanner.bytes, start, end);
       if (parsed < 0) {
-        const text = attributeText(scanner.bytes.subarray(start, end));
+        const text = decodeXmlAttribute(scanner.bytes.subarray(start, end));
         parsed = parseRowNumber(text) ?? Number.NaN;
         if (Number.isNaN(parsed)) throw this.invalid(`row number "${text.slice(0, 40)}"`);
       }
@@ -293,7 +293,7 @@ class WorksheetHandler implements XmlScanHandler {
       const typeEnd = scanner.attributeValueEnd(ATTRIBUTE_T);
       this.cellKind = cellKindOf(bytes, typeStart, typeEnd);
       // The type's text only matters for the header; the kind is all a full scan needs.
-      if (this.keepsText) this.cellType = attributeText(bytes.subarray(typeStart, typeEnd));
+      if (this.keepsText) this.cellType = decodeXmlAttribute(bytes.subarray(typeStart, typeEnd));
     }
     const referenceStart = scanner.attributeValueStart(ATTRIBUTE_R);
     const referenceEnd = scanner.attributeValueEnd(ATTRIBUTE_R);
@@ -302,7 +302,7 @@ class WorksheetHandler implements XmlScanHandler {
     } else {
       let column = parseCellReference(bytes, referenceStart, referenceEnd);
       if (column === undefined) {
-        const text = attributeText(bytes.subarray(referenceStart, referenceEnd));
+        const text = decodeXmlAttribute(bytes.subarray(referenceStart, referenceEnd));
         column = parseCellReference(Buffer.from(text));
         if (column === undefined) throw this.invalid(`cell reference "${text.slice(0, 40)}"`);
       }
@@ -313,8 +313,8 @@ class WorksheetHandler implements XmlScanHandler {
     if (this.keepsText) {
       const style = scanner.rawAttribute(ATTRIBUTE_S);
       if (style !== undefined && style.length > 0) {
-        const parsed = parsePythonInt(attributeText(style));
-        if (parsed === undefined) throw this.invalid(`cell style "${attributeText(style).slice(0, 40)}"`);
+        const parsed = parsePythonInt(decodeXmlAttribute(style));
+        if (parsed === undefined) throw this.invalid(`cell style "${decodeXmlAttribute(style).slice(0, 40)}"`);
         this.cellStyle = Number(parsed);
       }
     }
@@ -747,13 +747,9 @@ function cellKindOf(bytes: Buffer, start: number, end: number): CellKind {
   }
   if (length === INLINE_STR.length && bytes.compare(INLINE_STR, 0, length, start, end) === 0) return CellKind.Inline;
   if (bytes.subarray(start, end).includes(0x26)) {
-    const decoded = Buffer.from(attributeText(bytes.subarray(start, end)));
+    const decoded = Buffer.from(decodeXmlAttribute(bytes.subarray(start, end)));
     return cellKindOf(decoded, 0, decoded.length);
   }
   return CellKind.Plain;
 }
 
-/** An attribute value as XML reports it: entities replaced, whitespace characters as spaces. */
-export function attributeText(raw: Uint8Array): string {
-  return decodeXmlText(raw, true);
-}

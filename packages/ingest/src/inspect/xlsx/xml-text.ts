@@ -38,6 +38,11 @@ export function decodeXmlText(bytes: Uint8Array, attribute = false): string {
   return out + text.slice(from);
 }
 
+/** An attribute value as an XML parser reports it (see {@link decodeXmlText}). */
+export function decodeXmlAttribute(bytes: Uint8Array): string {
+  return decodeXmlText(bytes, true);
+}
+
 function entityText(name: string): string {
   const predefined = PREDEFINED[name];
   if (predefined !== undefined) return predefined;
