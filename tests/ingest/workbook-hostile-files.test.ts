@@ -30,13 +30,18 @@ const NO_RATIO_LIMIT = { maxCompressionRatio: 1_000_000 };
 // Each case starts a process; generous against a loaded machine, above TIMEOUT_MS.
 jest.setTimeout(120_000);
 
-/** Inspects one file in a fresh Node process and reports the outcome and that process's peak RSS. */
+/** Inspects one file in a fresh Node process and reports the outcome and that process's peak RSS (VmHWM). */
 const CHILD = String.raw`
 const { inspectFile } = require(process.env.INGEST_DIST);
 let input = '';
 process.stdin.on('data', (chunk) => { input += chunk; });
 process.stdin.on('end', () => {
-  const finish = (outcome) => process.stdout.write(JSON.stringify({ ...outcome, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+  // VmHWM: this process's own peak (getrusage's maxRSS can include what the parent had before exec).
+  const peak = () => {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+    return match === null ? process.resourceUsage().maxRSS * 1024 : Number(match[1]) * 1024;
+  };
+  const finish = (outcome) => process.stdout.write(JSON.stringify({ ...outcome, maxRssBytes: peak() }));
   inspectFile(JSON.parse(input)).then(
     (metadata) => finish({ ok: true, sheets: metadata.sheets.map((sheet) => ({ name: sheet.name, columns: sheet.headers.length, rowCount: sheet.rowCount })) }),
     (error) => finish({ ok: false, code: String(error.code), message: String(error.message), details: error.details ?? {} }),
