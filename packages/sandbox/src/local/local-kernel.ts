@@ -147,6 +147,10 @@ export class LocalKernel {
       }
       child = spawn(config.prlimitPath, kernelCommand(config, mounts, dir), {
         stdio: ['ignore', 'pipe', 'pipe'],
+        // A process group of its own, so that stop() can kill bwrap's helper child too: killed
+        // during its first milliseconds, bwrap can leave a child that has not yet set up
+        // --die-with-parent (nor left the group with --new-session) waiting forever.
+        detached: true,
       });
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
@@ -229,8 +233,18 @@ export class LocalKernel {
       clearTimeout(timer);
     }
     // Killing bwrap kills the whole sandbox: the kernel is in bwrap's pid namespace and has
-    // --die-with-parent.
-    if (this.running) this.child.kill('SIGKILL');
+    // --die-with-parent. The group kill also reaches a bwrap child still being set up.
+    if (this.running) {
+      const pid = this.child.pid;
+      if (pid !== undefined) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // The group is already gone.
+        }
+      }
+      this.child.kill('SIGKILL');
+    }
     return this.ended;
   }
 
