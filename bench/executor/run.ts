@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
   try {
     // (a) and (b) with the warm pool on.
-    const pooled = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', LOG_LEVEL: 'info', ASSAY_WARM_POOL_SIZE: '2' } });
+    const pooled = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', LOG_LEVEL: 'info', ASSAY_WARM_POOL_SIZE: '2', ASSAY_MAX_SESSIONS_PER_TENANT: '1000' } });
     let warm: { pipeline: Stats; floor: Stats };
     let withPool: Stats;
     try {
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     } finally {
       await pooled.stop();
     }
-    const cold = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', LOG_LEVEL: 'info', ASSAY_WARM_POOL_SIZE: '0' } });
+    const cold = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', LOG_LEVEL: 'info', ASSAY_WARM_POOL_SIZE: '0', ASSAY_MAX_SESSIONS_PER_TENANT: '1000' } });
     let withoutPool: Stats;
     try {
       withoutPool = await firstOutputs(cold, Math.min(RUNS, 15), 200);
@@ -177,7 +177,14 @@ async function main(): Promise<void> {
 
     // (c) and (d): many chats on one executor.
     const many = await ServiceStack.start({
-      env: { CODEGEN_PROVIDER: 'scripted', LOG_LEVEL: 'info', ASSAY_WARM_POOL_SIZE: '0', ASSAY_EXECUTOR_CONCURRENCY: '8' },
+      env: {
+        CODEGEN_PROVIDER: 'scripted',
+        LOG_LEVEL: 'info',
+        ASSAY_WARM_POOL_SIZE: '0',
+        ASSAY_EXECUTOR_CONCURRENCY: '8',
+        ASSAY_MAX_SESSIONS_PER_TENANT: '1000',
+        ASSAY_MAX_SESSIONS: String(CHATS + 10),
+      },
       startTimeoutMs: 60_000,
     });
     let sessions: { kernels: number; rssKiB: number; pssKiB: number; openSeconds: number };

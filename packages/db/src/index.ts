@@ -12,6 +12,7 @@ export {
 export type { ApiKeyPrincipal, GeneratedApiKey } from './api-keys';
 export { TenantScope } from './tenant-scope';
 export type { NewArtifact } from './repositories/artifact-repository';
+export type { RunnableCell } from './repositories/cell-repository';
 export type { NewFile, StoreFileOptions, StoredFile } from './repositories/file-repository';
 export type { ChatWithNotebook } from './repositories/chat-repository';
 export type { ChatFile, MessageWithCells, MessageWithFiles, NewMessageOptions } from './repositories/message-repository';

@@ -1,5 +1,5 @@
 import { type CellOutput, Variable } from '@assay/contracts';
-import type { CellRow, TenantScope } from '@assay/db';
+import type { RunnableCell, TenantScope } from '@assay/db';
 import type { ChatEventLog } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import type { Execution } from '@assay/sandbox';
@@ -34,7 +34,7 @@ const VariablesJson = z.array(Variable);
 export class CellRunner {
   constructor(private readonly options: CellRunnerOptions) {}
 
-  async run(cell: CellRow, target: RunTarget): Promise<Execution> {
+  async run(cell: RunnableCell, target: RunTarget): Promise<Execution> {
     const { scope, chatId, session, logger } = target;
     const { events } = this.options;
     const messageId = cell.messageId;

@@ -4,6 +4,9 @@ import type { Cell, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { assertResourceId } from './ids';
 import { lockChat } from './message-repository';
 
+/** A cell as the executor needs it to run: everything but its (possibly large) outputs. */
+export type RunnableCell = Omit<Cell, 'outputs'>;
+
 /** Cells in these states are in a kernel's hands: they cannot be edited or removed. */
 const BUSY_STATUSES: readonly CellStatus[] = ['queued', 'running'];
 
@@ -51,9 +54,13 @@ export class CellRepository {
     return cell;
   }
 
-  /** The chat's code cells in notebook order. */
-  listCode(chatId: string): Promise<Cell[]> {
-    return this.prisma.cell.findMany({ where: { tenantId: this.tenantId, chatId, kind: 'code' }, orderBy: { position: 'asc' } });
+  /** The chat's code cells in notebook order, without their outputs (which can be large). */
+  listCode(chatId: string): Promise<RunnableCell[]> {
+    return this.prisma.cell.findMany({
+      where: { tenantId: this.tenantId, chatId, kind: 'code' },
+      orderBy: { position: 'asc' },
+      omit: { outputs: true },
+    });
   }
 
   /**
@@ -159,18 +166,20 @@ export class CellRepository {
     await this.prisma.cell.updateMany({ where: { tenantId: this.tenantId, chatId }, data: { outputs: [], executionCount: null } });
   }
 
-  markRunning(id: string): Promise<Cell> {
-    return this.prisma.cell.update({
+  /** Marks a cell running and clears its old outputs (one statement, nothing read back). */
+  async markRunning(id: string): Promise<void> {
+    await this.prisma.cell.updateMany({
       where: { id, tenantId: this.tenantId },
       data: { status: 'running', startedAt: new Date(), completedAt: null, outputs: [] },
     });
   }
 
-  complete(
+  /** Stores a cell's result (one statement, nothing read back). */
+  async complete(
     id: string,
     result: { status: Extract<CellStatus, 'ok' | 'error'>; executionCount: number | null; outputs: readonly CellOutput[] },
-  ): Promise<Cell> {
-    return this.prisma.cell.update({
+  ): Promise<void> {
+    await this.prisma.cell.updateMany({
       where: { id, tenantId: this.tenantId },
       data: {
         status: result.status,
