@@ -79,4 +79,28 @@ describe('executor replicas', () => {
     await untilLogged(chatId, 1);
     expect(executionsByReplica(chatId)[0]).toBe(1);
   });
+
+  it('finishes a message whose replica was SIGKILLed while its cell ran: the other replica rebuilds the kernel and runs the cell again', async () => {
+    if (stack.process('executor-worker', 1) === undefined) await stack.startReplica('executor-worker');
+    const chatId = expectOk(await api.createChat()).id;
+    socket.subscribe(chatId);
+    await socket.waitForFrame((frame) => frame.type === 'subscribed' && frame.payload.chatId === chatId);
+    await ask(chatId, 'base = 20');
+    await untilLogged(chatId, 1);
+    const owner = executionsByReplica(chatId).indexOf(1);
+    expect(owner).toBeGreaterThanOrEqual(0);
+
+    const message = expectOk(
+      await api.postMessage(chatId, { content: JSON.stringify({ cells: [{ kind: 'code', source: 'import time\ntime.sleep(3)\nprint("answer", base + 22)' }] }) }),
+    );
+    await socket.waitForEvent((event) => event.messageId === message.id && event.type === 'cell.started', 60_000);
+    await stack.crash('executor-worker', owner);
+
+    const terminal = await socket.waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'), 90_000);
+    expect(terminal.type).toBe('message.completed');
+    const events = socket.events(chatId).filter((event) => event.messageId === message.id);
+    expect(events.find((event) => event.type === 'session.restored')?.data).toMatchObject({ replayedCells: 1 });
+    const printed = events.flatMap((event) => (event.type === 'cell.output' && event.data.output.output_type === 'stream' ? [event.data.output.text] : []));
+    expect(printed.join('')).toBe('answer 42\n');
+  });
 });
