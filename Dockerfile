@@ -82,8 +82,10 @@ COPY packages/events/package.json packages/events/
 COPY packages/ingest/package.json packages/ingest/
 COPY packages/lifecycle/package.json packages/lifecycle/
 COPY packages/logger/package.json packages/logger/
+COPY packages/metrics/package.json packages/metrics/
 COPY packages/pipeline/package.json packages/pipeline/
 COPY packages/queue/package.json packages/queue/
+COPY packages/quota/package.json packages/quota/
 COPY packages/sandbox/package.json packages/sandbox/
 COPY packages/storage/package.json packages/storage/
 COPY services/codegen-worker/package.json services/codegen-worker/

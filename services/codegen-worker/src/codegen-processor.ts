@@ -1,4 +1,4 @@
-import type { CodegenProvider } from '@assay/codegen';
+import type { CodegenProvider, CodegenUsage } from '@assay/codegen';
 import { TenantScope, toCell, type PrismaClient } from '@assay/db';
 import { ErrorCode, describeFailure } from '@assay/errors';
 import type { ChatEventLog } from '@assay/events';
@@ -13,6 +13,12 @@ export interface CodegenProcessorOptions {
   events: ChatEventLog;
   pipeline: MessagePipeline;
   deltaFlushMs: number;
+  /**
+   * Told the provider's token counts after each generation (the tenant's daily token quota, the
+   * tokens metric). A failure there is logged, never fails the job.
+   * @defaultValue nothing
+   */
+  onUsage?: (tenantId: string, usage: CodegenUsage, model: string | undefined) => Promise<void>;
 }
 
 /**
@@ -46,6 +52,9 @@ export function codegenProcessor(options: CodegenProcessorOptions): JobProcessor
       await deltas.flush();
     }
     logger.info({ provider: options.provider.name, cells: result.cells.length, usage: result.usage, model: result.model }, 'cells generated');
+    if (result.usage !== undefined && options.onUsage !== undefined) {
+      await options.onUsage(tenantId, result.usage, result.model).catch((error: unknown) => logger.warn({ err: error }, 'could not record token usage'));
+    }
 
     const cells = await scope.messages.finishGeneration(chatId, messageId, result.cells, options.provider.name);
     if (cells === null) return;

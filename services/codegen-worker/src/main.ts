@@ -1,8 +1,9 @@
-import { createCodegenProvider, defaultCodegenConfig, type CodegenConfig } from '@assay/codegen';
+import { createCodegenProvider, defaultCodegenConfig, type CodegenConfig, type CodegenUsage } from '@assay/codegen';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
+import { QuotaLimiter } from '@assay/quota';
 import { codegenFailureHandler, codegenProcessor } from './codegen-processor';
 import { loadEnv, type CodegenWorkerEnv } from './env';
 
@@ -12,17 +13,26 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'codegen-worker', level: env.LOG_LEVEL });
   const provider = createCodegenProvider(codegenConfig(env), { logger });
 
-  const { prisma, events, pipeline, ...connections } = connectPipeline({
+  const { prisma, redis, events, pipeline, ...connections } = connectPipeline({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     keyPrefix: env.ASSAY_KEY_PREFIX,
     logger,
   });
 
+  const quota = new QuotaLimiter({ redis, prefix: env.ASSAY_KEY_PREFIX });
   const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
   workers.register(
     'codegen',
-    codegenProcessor({ prisma, provider, events, pipeline, deltaFlushMs: env.ASSAY_CODEGEN_DELTA_FLUSH_MS }),
+    codegenProcessor({
+      prisma,
+      provider,
+      events,
+      pipeline,
+      deltaFlushMs: env.ASSAY_CODEGEN_DELTA_FLUSH_MS,
+      // Every token the model read or wrote counts towards the tenant's daily quota (the gateway checks it).
+      onUsage: (tenantId, usage) => quota.recordTokens(tenantId, totalTokens(usage)),
+    }),
     { concurrency: env.ASSAY_CODEGEN_CONCURRENCY, onFinalFailure: codegenFailureHandler({ pipeline }) },
   );
 
@@ -35,6 +45,11 @@ async function main(): Promise<void> {
   });
   await workers.waitUntilReady();
   logger.info({ provider: provider.name, concurrency: env.ASSAY_CODEGEN_CONCURRENCY }, 'codegen worker ready');
+}
+
+/** Tokens of one generation, cached prompt reads and writes included (the provider bills them too). */
+function totalTokens(usage: CodegenUsage): number {
+  return usage.inputTokens + usage.outputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheCreationTokens ?? 0);
 }
 
 /** The provider settings the environment asks for. */

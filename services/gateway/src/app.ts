@@ -14,6 +14,7 @@ import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
 import { notebookRoutes } from './http/routes/notebook';
+import type { QuotaGuard } from './http/quota-guard';
 import type { SessionLimit } from './http/session-limit';
 
 /** Everything the HTTP API needs; built by main.ts (or a test). */
@@ -30,6 +31,8 @@ export interface GatewayAppOptions {
   sessions: SessionRegistry;
   /** The per-tenant limit on live kernels. */
   sessionLimit: SessionLimit;
+  /** Per-tenant rate quotas (uploads, executions, tokens), counted before a route creates anything. */
+  quota: QuotaGuard;
   blobs: BlobStore;
   logger: Logger;
   limits: {
@@ -53,6 +56,9 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   const v1 = express.Router();
   v1.use(requireApiKey(options.prisma));
   v1.use(express.json({ limit: options.limits.maxJsonBytes }));
+  v1.post('/files', options.quota.consume('uploads'));
+  v1.post('/chats/:chatId/messages', options.quota.requireAvailable('tokens'), options.quota.consume('executions'));
+  v1.post(['/chats/:chatId/cells/:cellId/run', '/chats/:chatId/run-all'], options.quota.consume('executions'));
   v1.use(
     '/files',
     fileRoutes({

@@ -21,6 +21,12 @@ export const GatewayEnv = CoreEnv.extend(StorageEnv.shape).extend({
   ASSAY_MAX_SESSIONS_PER_TENANT: PositiveIntEnv.default(10),
   /** Idle TTL of kernels (same value as the executors'): how long a chat's session counts. */
   ASSAY_KERNEL_IDLE_TTL_MS: PositiveIntEnv.default(30 * 60_000),
+  /** Uploads a tenant may make per hour unless its `limits.uploadsPerHour` says otherwise; past it, 429. */
+  ASSAY_QUOTA_UPLOADS_PER_HOUR: z.coerce.number().int().nonnegative().default(200),
+  /** Messages plus cell runs a tenant may start per hour unless its `limits.executionsPerHour` says otherwise. */
+  ASSAY_QUOTA_EXECUTIONS_PER_HOUR: z.coerce.number().int().nonnegative().default(600),
+  /** Model tokens (input + output) a tenant may use per day unless its `limits.tokensPerDay` says otherwise. */
+  ASSAY_QUOTA_TOKENS_PER_DAY: z.coerce.number().int().nonnegative().default(2_000_000),
   /** Distinct files one chat may use over all its messages; past it, posting answers 422. */
   ASSAY_MAX_FILES_PER_CHAT: PositiveIntEnv.default(5),
   /** Bytes a tenant may keep in storage (same content counted once) unless it has its own quota. */

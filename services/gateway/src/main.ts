@@ -3,10 +3,13 @@ import { ChatEventSubscriber, KernelControl } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { connectPipeline } from '@assay/pipeline';
+import { QuotaLimiter } from '@assay/quota';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { createGatewayApp } from './app';
 import { loadEnv } from './env';
+import { QuotaGuard } from './http/quota-guard';
 import { SessionLimit } from './http/session-limit';
+import { TenantLimitsSource } from './http/tenant-limits';
 import { EventSocketServer } from './ws/event-socket-server';
 
 /** Composition root of the gateway process. */
@@ -25,6 +28,17 @@ async function main(): Promise<void> {
   const subscriber = new ChatEventSubscriber({ log: events, subscriberRedis: redis.duplicate(), logger });
   const blobs = await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger });
 
+  const tenantLimits = new TenantLimitsSource({
+    prisma,
+    defaults: {
+      uploadsPerHour: env.ASSAY_QUOTA_UPLOADS_PER_HOUR,
+      executionsPerHour: env.ASSAY_QUOTA_EXECUTIONS_PER_HOUR,
+      sessions: env.ASSAY_MAX_SESSIONS_PER_TENANT,
+      tokensPerDay: env.ASSAY_QUOTA_TOKENS_PER_DAY,
+    },
+    logger,
+  });
+
   const app = createGatewayApp({
     prisma,
     redis,
@@ -36,7 +50,13 @@ async function main(): Promise<void> {
     sessionLimit: new SessionLimit({
       registry: sessions,
       maxSessionsPerTenant: env.ASSAY_MAX_SESSIONS_PER_TENANT,
+      maxSessionsFor: async (tenantId) => (await tenantLimits.limitsOf(tenantId)).sessions,
       idleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS,
+    }),
+    quota: new QuotaGuard({
+      limiter: new QuotaLimiter({ redis, prefix: env.ASSAY_KEY_PREFIX }),
+      limits: tenantLimits,
+      logger,
     }),
     blobs,
     logger,

@@ -1,0 +1,4 @@
+export { MetricsServer } from './metrics-server';
+export type { MetricsServerOptions } from './metrics-server';
+export { ServiceMetrics } from './service-metrics';
+export type { ServiceMetricsOptions } from './service-metrics';

@@ -1,0 +1,87 @@
+import { QuotaExceededError } from '@assay/errors';
+import type { Logger } from '@assay/logger';
+import type { QuotaGrant, QuotaLimiter, QuotaUsage, RateQuota } from '@assay/quota';
+import type { RequestHandler, Response } from 'express';
+import { tenantOf } from './auth';
+import type { TenantLimitsSource } from './tenant-limits';
+
+/** Options of {@link QuotaGuard}. */
+export interface QuotaGuardOptions {
+  limiter: QuotaLimiter;
+  limits: TenantLimitsSource;
+  logger: Logger;
+}
+
+/** The rate quotas a route may be guarded by, and which tenant limit each one reads. */
+const LIMIT_OF = {
+  uploads: 'uploadsPerHour',
+  executions: 'executionsPerHour',
+  tokens: 'tokensPerDay',
+} as const satisfies Record<RateQuota, string>;
+
+/**
+ * Express middleware in front of routes that create work, counting the tenant's rate quotas
+ * before the route runs (so a refused request creates nothing):
+ *
+ * - `consume(quota)` counts one unit, atomically across replicas; if the route then answers an
+ *   error, the unit is given back, so only accepted work counts.
+ * - `requireAvailable(quota)` only checks that some is left, for quotas counted after the work
+ *   (model tokens, recorded by the codegen worker).
+ *
+ * Each answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+ * (seconds until the window starts again); a refusal is `429 QUOTA_EXCEEDED` with `Retry-After`.
+ */
+export class QuotaGuard {
+  constructor(private readonly options: QuotaGuardOptions) {}
+
+  consume(quota: RateQuota): RequestHandler {
+    return async (req, res, next) => {
+      const tenantId = tenantOf(res).tenantId;
+      const limits = await this.options.limits.limitsOf(tenantId);
+      let grant: QuotaGrant;
+      try {
+        grant = await this.options.limiter.consume(tenantId, quota, limits[LIMIT_OF[quota]]);
+      } catch (error) {
+        if (error instanceof QuotaExceededError) {
+          setRateLimitHeaders(res, { limit: error.quota.limit, remaining: error.quota.remaining, resetSeconds: error.quota.retryAfterSeconds ?? 0 });
+          if (quota === 'uploads') {
+            // The client may still be sending the file: answer now and close, rather than read a body we refused.
+            res.setHeader('Connection', 'close');
+            req.resume();
+          }
+        }
+        throw error;
+      }
+      setRateLimitHeaders(res, grant);
+      res.once('finish', () => {
+        if (res.statusCode < 400) return;
+        this.options.limiter.refund(grant).catch((error: unknown) => {
+          this.options.logger.warn({ err: error, tenantId, quota }, 'could not give back a quota unit');
+        });
+      });
+      next();
+    };
+  }
+
+  requireAvailable(quota: RateQuota): RequestHandler {
+    return async (_req, res, next) => {
+      const tenantId = tenantOf(res).tenantId;
+      const limits = await this.options.limits.limitsOf(tenantId);
+      try {
+        await this.options.limiter.assertAvailable(tenantId, quota, limits[LIMIT_OF[quota]]);
+      } catch (error) {
+        if (error instanceof QuotaExceededError) {
+          setRateLimitHeaders(res, { limit: error.quota.limit, remaining: error.quota.remaining, resetSeconds: error.quota.retryAfterSeconds ?? 0 });
+        }
+        throw error;
+      }
+      next();
+    };
+  }
+}
+
+function setRateLimitHeaders(res: Response, usage: Pick<QuotaUsage, 'limit' | 'remaining' | 'resetSeconds'>): void {
+  res.setHeader('X-RateLimit-Limit', String(usage.limit));
+  res.setHeader('X-RateLimit-Remaining', String(usage.remaining));
+  res.setHeader('X-RateLimit-Reset', String(usage.resetSeconds));
+}
