@@ -59,3 +59,18 @@ export class MetricsServer {
     });
   }
 }
+
+/**
+ * A worker's metrics endpoint as its environment asks for it: started on ASSAY_METRICS_PORT, or
+ * none when that is unset.
+ */
+export async function startMetricsServer(
+  settings: { ASSAY_METRICS_PORT?: number | undefined; ASSAY_METRICS_HOST: string },
+  metrics: ServiceMetrics,
+  logger: Logger,
+): Promise<MetricsServer | undefined> {
+  if (settings.ASSAY_METRICS_PORT === undefined) return undefined;
+  const server = new MetricsServer({ metrics, port: settings.ASSAY_METRICS_PORT, host: settings.ASSAY_METRICS_HOST, logger });
+  await server.start();
+  return server;
+}

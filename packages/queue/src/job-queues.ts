@@ -73,9 +73,9 @@ export class JobQueues {
     return moved;
   }
 
-  /** Jobs waiting or delayed in a queue (for readiness and metrics). */
-  async depth(queueName: QueueName): Promise<number> {
-    return this.queue(queueName).getJobCountByTypes('waiting', 'delayed', 'prioritized');
+  /** Jobs waiting or delayed in a queue, or in a replica's own queue (for readiness and metrics). */
+  async depth(queueName: QueueName, replica?: string): Promise<number> {
+    return this.queue(queueName, replica).getJobCountByTypes('waiting', 'delayed', 'prioritized');
   }
 
   /** Closes every connection; calling it twice returns the same promise. */

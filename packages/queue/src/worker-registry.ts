@@ -53,6 +53,13 @@ export interface WorkerRegistryOptions {
   /** Prefix of every queue key in Redis (ASSAY_KEY_PREFIX). */
   prefix: string;
   logger: Logger;
+  /**
+   * Told of every job that ends, for metrics: its queue (a replica's own queue by its base name),
+   * whether it completed or failed (a failure that will be retried counts as failed), and how
+   * long the processor ran.
+   * @defaultValue nothing
+   */
+  onJobFinished?: (queueName: QueueName, outcome: 'completed' | 'failed', durationMs: number) => void;
 }
 
 /**
@@ -90,8 +97,11 @@ export class WorkerRegistry {
         const started = performance.now();
         try {
           await processor(payload, context);
-          logger.info({ durationMs: Math.round(performance.now() - started) }, 'job completed');
+          const durationMs = performance.now() - started;
+          logger.info({ durationMs: Math.round(durationMs) }, 'job completed');
+          this.options.onJobFinished?.(queueName, 'completed', durationMs);
         } catch (error) {
+          this.options.onJobFinished?.(queueName, 'failed', performance.now() - started);
           const retryable = !isAssayError(error) || error.retryable;
           logger.error({ err: error, attempt: job.attemptsMade + 1, attempts, retryable }, 'job failed');
           if (retryable && !isFinalAttempt) throw error;

@@ -1,8 +1,9 @@
 import { CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import { MetricsEnv } from '@assay/metrics';
 import { z } from 'zod';
 
 /** The codegen worker's settings, read once at start-up. */
-export const CodegenWorkerEnv = CoreEnv.extend({
+export const CodegenWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend({
   // Provider
   /**
    * Which provider writes notebooks. Default: `anthropic` when ANTHROPIC_API_KEY is set,

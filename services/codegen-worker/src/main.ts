@@ -1,6 +1,7 @@
 import { createCodegenProvider, defaultCodegenConfig, type CodegenConfig, type CodegenUsage } from '@assay/codegen';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
+import { ServiceMetrics, startMetricsServer } from '@assay/metrics';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
 import { QuotaLimiter } from '@assay/quota';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'codegen-worker', level: env.LOG_LEVEL });
   const provider = createCodegenProvider(codegenConfig(env), { logger });
 
-  const { prisma, redis, events, pipeline, ...connections } = connectPipeline({
+  const { prisma, redis, events, pipeline, queues, ...connections } = connectPipeline({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     keyPrefix: env.ASSAY_KEY_PREFIX,
@@ -21,7 +22,14 @@ async function main(): Promise<void> {
   });
 
   const quota = new QuotaLimiter({ redis, prefix: env.ASSAY_KEY_PREFIX });
-  const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
+  const metrics = new ServiceMetrics({ service: 'codegen-worker' });
+  metrics.observeQueueDepth(async () => ({ codegen: await queues.depth('codegen') }));
+  const workers = new WorkerRegistry({
+    redisUrl: env.REDIS_URL,
+    prefix: env.ASSAY_KEY_PREFIX,
+    logger,
+    onJobFinished: (queue, outcome, durationMs) => metrics.recordJob(queue, outcome, durationMs),
+  });
   workers.register(
     'codegen',
     codegenProcessor({
@@ -31,16 +39,26 @@ async function main(): Promise<void> {
       pipeline,
       deltaFlushMs: env.ASSAY_CODEGEN_DELTA_FLUSH_MS,
       // Every token the model read or wrote counts towards the tenant's daily quota (the gateway checks it).
-      onUsage: (tenantId, usage) => quota.recordTokens(tenantId, totalTokens(usage)),
+      onUsage: async (tenantId, usage, model) => {
+        metrics.recordTokens(model ?? provider.name, {
+          input: usage.inputTokens,
+          output: usage.outputTokens,
+          cacheRead: usage.cacheReadTokens,
+          cacheCreation: usage.cacheCreationTokens,
+        });
+        await quota.recordTokens(tenantId, totalTokens(usage));
+      },
     }),
     { concurrency: env.ASSAY_CODEGEN_CONCURRENCY, onFinalFailure: codegenFailureHandler({ pipeline }) },
   );
 
+  const metricsServer = await startMetricsServer(env, metrics, logger);
   installShutdownHandler({
     logger,
     steps: [
       { name: 'finish running jobs', run: () => workers.close() },
       { name: 'disconnect', run: () => connections.close() },
+      { name: 'stop serving metrics', run: async () => metricsServer?.close() },
     ],
   });
   await workers.waitUntilReady();

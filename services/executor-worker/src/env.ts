@@ -1,9 +1,10 @@
 import { BoolEnv, ByteSizeEnv, CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import { MetricsEnv } from '@assay/metrics';
 import { StorageEnv, refineStorageEnv } from '@assay/storage';
 import { z } from 'zod';
 
 /** The executor worker's settings, read once at start-up. */
-export const ExecutorWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
+export const ExecutorWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend(StorageEnv.shape).extend({
   // Execution
   /** Wall-clock limit of one cell; past it the cell is interrupted. */
   ASSAY_CELL_TIMEOUT_MS: PositiveIntEnv.default(60_000),

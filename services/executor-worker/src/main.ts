@@ -3,9 +3,10 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
+import { ServiceMetrics, startMetricsServer } from '@assay/metrics';
 import { KernelControl } from '@assay/events';
 import { connectPipeline } from '@assay/pipeline';
-import { WorkerRegistry } from '@assay/queue';
+import { WorkerRegistry, replicaQueueName } from '@assay/queue';
 import { DEFAULT_STARTUP_CODE, LocalSandboxBackend } from '@assay/sandbox';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { ArtifactCollector } from './artifact-collector';
@@ -59,7 +60,21 @@ async function main(): Promise<void> {
   });
   pool.start();
 
-  const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
+  const metrics = new ServiceMetrics({ service: 'executor-worker' });
+  metrics.observeActiveSessions(() => sessions.size);
+  // The shared queues plus this replica's own (work for the chats whose kernels it holds).
+  metrics.observeQueueDepth(async () => ({
+    execute: await queues.depth('execute'),
+    notebook: await queues.depth('notebook'),
+    [replicaQueueName('execute', executorId)]: await queues.depth('execute', executorId),
+    [replicaQueueName('notebook', executorId)]: await queues.depth('notebook', executorId),
+  }));
+  const workers = new WorkerRegistry({
+    redisUrl: env.REDIS_URL,
+    prefix: env.ASSAY_KEY_PREFIX,
+    logger,
+    onJobFinished: (queue, outcome, durationMs) => metrics.recordJob(queue, outcome, durationMs),
+  });
   const artifacts = new ArtifactCollector({
     blobs,
     events,
@@ -91,6 +106,7 @@ async function main(): Promise<void> {
     (raw) => logger.warn({ length: raw.length }, 'ignoring a malformed kernel signal'),
   );
 
+  const metricsServer = await startMetricsServer(env, metrics, logger);
   installShutdownHandler({
     logger,
     steps: [
@@ -99,6 +115,7 @@ async function main(): Promise<void> {
       { name: 'hand queued work to other replicas', run: () => presence.stop() },
       { name: 'shut down kernels', run: () => sessions.closeAll() },
       { name: 'disconnect', run: () => connections.close() },
+      { name: 'stop serving metrics', run: async () => metricsServer?.close() },
     ],
   });
   await workers.waitUntilReady();

@@ -2,6 +2,7 @@ import type { PrismaClient } from '@assay/db';
 import type { ChatEventLog, KernelControl, SessionRegistry } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import type { MessagePipeline } from '@assay/pipeline';
+import type { ServiceMetrics } from '@assay/metrics';
 import type { JobQueues } from '@assay/queue';
 import type { BlobStore } from '@assay/storage';
 import express, { type Express } from 'express';
@@ -14,6 +15,7 @@ import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
 import { notebookRoutes } from './http/routes/notebook';
+import { httpMetrics, metricsRoute } from './http/metrics';
 import type { QuotaGuard } from './http/quota-guard';
 import type { SessionLimit } from './http/session-limit';
 
@@ -33,6 +35,8 @@ export interface GatewayAppOptions {
   sessionLimit: SessionLimit;
   /** Per-tenant rate quotas (uploads, executions, tokens), counted before a route creates anything. */
   quota: QuotaGuard;
+  /** Where request latencies go; also served at `GET /metrics`. */
+  metrics: ServiceMetrics;
   blobs: BlobStore;
   logger: Logger;
   limits: {
@@ -50,6 +54,8 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
+  app.use(httpMetrics(options.metrics));
+  app.get('/metrics', metricsRoute(options.metrics));
   app.use(healthRoutes({ prisma: options.prisma, redis: options.redis, blobs: options.blobs }));
   app.use(accessLog(options.logger));
 

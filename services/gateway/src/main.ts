@@ -2,7 +2,9 @@ import http from 'node:http';
 import { ChatEventSubscriber, KernelControl } from '@assay/events';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
+import { ServiceMetrics } from '@assay/metrics';
 import { connectPipeline } from '@assay/pipeline';
+import { QueueName } from '@assay/queue';
 import { QuotaLimiter } from '@assay/quota';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { createGatewayApp } from './app';
@@ -27,6 +29,12 @@ async function main(): Promise<void> {
   const { prisma, redis, queues, events, pipeline, sessions } = connections;
   const subscriber = new ChatEventSubscriber({ log: events, subscriberRedis: redis.duplicate(), logger });
   const blobs = await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger });
+
+  const metrics = new ServiceMetrics({ service: 'gateway' });
+  // Depths of the shared queues, read from Redis at each scrape (any gateway replica reports them).
+  metrics.observeQueueDepth(async () =>
+    Object.fromEntries(await Promise.all(Object.values(QueueName).map(async (name) => [name, await queues.depth(name)] as const))),
+  );
 
   const tenantLimits = new TenantLimitsSource({
     prisma,
@@ -58,6 +66,7 @@ async function main(): Promise<void> {
       limits: tenantLimits,
       logger,
     }),
+    metrics,
     blobs,
     logger,
     limits: {

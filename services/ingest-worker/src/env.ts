@@ -1,9 +1,10 @@
 import { CoreEnv, PositiveIntEnv, parseEnv } from '@assay/config';
+import { MetricsEnv } from '@assay/metrics';
 import { StorageEnv, refineStorageEnv } from '@assay/storage';
 import type { z } from 'zod';
 
 /** The ingest worker's settings, read once at start-up. */
-export const IngestWorkerEnv = CoreEnv.extend(StorageEnv.shape).extend({
+export const IngestWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend(StorageEnv.shape).extend({
   /** Files inspected at the same time by this process. */
   ASSAY_INGEST_CONCURRENCY: PositiveIntEnv.default(2),
 }).superRefine(refineStorageEnv);

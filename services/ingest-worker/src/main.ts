@@ -1,5 +1,6 @@
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
+import { ServiceMetrics, startMetricsServer } from '@assay/metrics';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry } from '@assay/queue';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
@@ -17,17 +18,26 @@ async function main(): Promise<void> {
     blobs: await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger }),
   };
 
-  const workers = new WorkerRegistry({ redisUrl: env.REDIS_URL, prefix: env.ASSAY_KEY_PREFIX, logger });
+  const metrics = new ServiceMetrics({ service: 'ingest-worker' });
+  metrics.observeQueueDepth(async () => ({ ingest: await connections.queues.depth('ingest') }));
+  const workers = new WorkerRegistry({
+    redisUrl: env.REDIS_URL,
+    prefix: env.ASSAY_KEY_PREFIX,
+    logger,
+    onJobFinished: (queue, outcome, durationMs) => metrics.recordJob(queue, outcome, durationMs),
+  });
   workers.register('ingest', ingestProcessor(ingest), {
     concurrency: env.ASSAY_INGEST_CONCURRENCY,
     onFinalFailure: ingestFailureHandler(ingest),
   });
 
+  const metricsServer = await startMetricsServer(env, metrics, logger);
   installShutdownHandler({
     logger,
     steps: [
       { name: 'finish running jobs', run: () => workers.close() },
       { name: 'disconnect', run: () => connections.close() },
+      { name: 'stop serving metrics', run: async () => metricsServer?.close() },
     ],
   });
   await workers.waitUntilReady();
