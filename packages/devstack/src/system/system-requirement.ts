@@ -40,12 +40,16 @@ export const PYTHON_ANALYSIS_MODULES: Readonly<Record<string, string>> = {
 /**
  * Python modules only the test suites use: xlwt writes the legacy .xls files that ingest and
  * kernel tests read; jupyter_server is the server the Jupyter sandbox backend is tested against
- * (Debian's `jupyter-server` package only adds its command-line script). `npm test` installs
- * them; `npm start` does not need them.
+ * (Debian's `jupyter-server` package only adds its command-line script); nbformat validates
+ * exported notebooks and nbconvert re-runs them (`python3 -m nbconvert`, so Debian's
+ * `jupyter-nbconvert` script package is not needed). `npm test` installs them; `npm start` does
+ * not need them.
  */
 export const PYTHON_TEST_MODULES: Readonly<Record<string, string>> = {
   xlwt: 'python3-xlwt',
   jupyter_server: 'python3-jupyter-server',
+  nbformat: 'python3-nbformat',
+  nbconvert: 'python3-nbconvert',
 };
 
 /** Imports each module given as an argument and prints the JSON list of those that failed. */
