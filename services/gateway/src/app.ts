@@ -15,6 +15,7 @@ import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
 import { notebookRoutes } from './http/routes/notebook';
+import { notebookExportRoutes } from './http/routes/notebook-export';
 import { httpMetrics, metricsRoute } from './http/metrics';
 import type { QuotaGuard } from './http/quota-guard';
 import type { SessionLimit } from './http/session-limit';
@@ -91,6 +92,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       sessions: options.sessions,
       sessionLimit: options.sessionLimit,
     }));
+  v1.use('/chats/:chatId', notebookExportRoutes());
   v1.use('/artifacts', artifactRoutes({ blobs: options.blobs, logger: options.logger }));
   app.use('/v1', v1);
 
