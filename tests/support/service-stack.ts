@@ -129,6 +129,22 @@ export class ServiceStack {
     await running.exited;
   }
 
+  /**
+   * Sends SIGTERM to one replica of a service (a graceful stop, as Kubernetes does) and forgets
+   * it; resolves with its exit code once it has exited (SIGKILL after `timeoutMs`, then null).
+   * Call without awaiting to act while it drains.
+   */
+  async terminate(name: ServiceName, replica = 0, timeoutMs = 30_000): Promise<number | null> {
+    const running = this.replicas(name)[replica];
+    if (running === undefined) throw new Error(`${name} replica ${replica} is not running`);
+    this.services.splice(this.services.indexOf(running), 1);
+    running.child.kill('SIGTERM');
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), timeoutMs);
+    const code = await running.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
   /** Stops every service with SIGTERM (SIGKILL after 15 s) and removes the data directory. */
   async stop(): Promise<void> {
     await Promise.all(

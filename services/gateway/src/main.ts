@@ -88,11 +88,15 @@ async function main(): Promise<void> {
   });
   sockets.attach(server);
 
+  // Upgraded WebSocket connections count as open connections of the HTTP server: the server's
+  // close completes only once they are closed too, so it is awaited after closing them.
+  let serverClosed: Promise<void> = Promise.resolve();
   installShutdownHandler({
     logger,
     steps: [
-      { name: 'stop accepting connections', run: () => closeServer(server) },
+      { name: 'stop accepting connections', run: async () => void (serverClosed = closeServer(server)) },
       { name: 'close websockets', run: () => sockets.close() },
+      { name: 'finish in-flight requests', run: () => serverClosed },
       { name: 'close event subscriber', run: () => subscriber.close() },
       { name: 'disconnect', run: () => connections.close() },
     ],
@@ -107,10 +111,21 @@ async function main(): Promise<void> {
   logger.info({ url: `http://${env.HOST}:${port}` }, 'gateway listening');
 }
 
-/** Stops accepting connections and waits for in-flight HTTP requests to finish. */
+/** How often idle keep-alive connections are closed while the server drains. */
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Stops accepting connections and resolves once in-flight HTTP requests have finished. A
+ * keep-alive connection becomes idle when its last response is sent; it is closed then (swept
+ * every {@link IDLE_SWEEP_MS}) rather than when the client's keep-alive would expire.
+ */
 function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
