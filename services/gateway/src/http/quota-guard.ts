@@ -1,6 +1,6 @@
 import { QuotaExceededError } from '@assay/errors';
 import type { Logger } from '@assay/logger';
-import type { QuotaGrant, QuotaLimiter, QuotaUsage, RateQuota } from '@assay/quota';
+import type { QuotaGrant, QuotaLimiter, QuotaUsage, RateQuota, TenantLimits } from '@assay/quota';
 import type { RequestHandler, Response } from 'express';
 import { tenantOf } from './auth';
 import type { TenantLimitsSource } from './tenant-limits';
@@ -37,7 +37,7 @@ export class QuotaGuard {
   consume(quota: RateQuota): RequestHandler {
     return async (req, res, next) => {
       const tenantId = tenantOf(res).tenantId;
-      const limits = await this.options.limits.limitsOf(tenantId);
+      const limits = await this.limitsFor(res, tenantId);
       let grant: QuotaGrant;
       try {
         grant = await this.options.limiter.consume(tenantId, quota, limits[LIMIT_OF[quota]]);
@@ -63,10 +63,18 @@ export class QuotaGuard {
     };
   }
 
+  private limitsFor(res: Response, tenantId: string): Promise<TenantLimits> {
+    const cached: unknown = res.locals[LIMITS_LOCAL];
+    if (cached instanceof Promise) return cached as Promise<TenantLimits>;
+    const limits = this.options.limits.limitsOf(tenantId);
+    res.locals[LIMITS_LOCAL] = limits;
+    return limits;
+  }
+
   requireAvailable(quota: RateQuota): RequestHandler {
     return async (_req, res, next) => {
       const tenantId = tenantOf(res).tenantId;
-      const limits = await this.options.limits.limitsOf(tenantId);
+      const limits = await this.limitsFor(res, tenantId);
       try {
         await this.options.limiter.assertAvailable(tenantId, quota, limits[LIMIT_OF[quota]]);
       } catch (error) {
@@ -79,6 +87,9 @@ export class QuotaGuard {
     };
   }
 }
+
+/** Where a request keeps its tenant's limits once read, so two guards on one route read them once. */
+const LIMITS_LOCAL = 'tenantLimits';
 
 function setRateLimitHeaders(res: Response, usage: Pick<QuotaUsage, 'limit' | 'remaining' | 'resetSeconds'>): void {
   res.setHeader('X-RateLimit-Limit', String(usage.limit));
