@@ -1,24 +1,31 @@
 import http from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { FileResource } from '@assay/contracts';
+import { WebSocket } from 'ws';
 import { ApiClient, EventSocket, expectOk } from '../support/api-client';
 import { ServiceStack } from '../support/service-stack';
-import { WebSocket } from 'ws';
+import { HeldAnthropicServer } from './held-anthropic-server';
 
 /**
  * SIGTERM drains: a service that is told to stop finishes the work it has begun (an upload
- * being received, a cell that is running), takes no new work (the gateway stops listening,
+ * being received, a generation, a cell that is running), takes no new work (the gateway stops listening,
  * a worker stops taking jobs, which wait for another process), then exits 0.
  */
 
-let stack: ServiceStack;
+/** What the test that is running started, stopped after it. */
+let running: ServiceStack | undefined;
+let provider: HeldAnthropicServer | undefined;
 
-beforeEach(async () => {
-  stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', ASSAY_WARM_POOL_SIZE: '0' } });
-});
+async function startStack(env: Record<string, string> = { CODEGEN_PROVIDER: 'scripted' }): Promise<ServiceStack> {
+  running = await ServiceStack.start({ env: { ASSAY_WARM_POOL_SIZE: '0', ...env } });
+  return running;
+}
 
 afterEach(async () => {
-  await stack?.stop();
+  await running?.stop();
+  await provider?.close();
+  running = undefined;
+  provider = undefined;
 });
 
 /** Resolves once a service printed a log line with this message. */
@@ -36,6 +43,7 @@ function script(source: string): string {
 
 describe('SIGTERM', () => {
   it('lets the gateway finish an upload it is receiving, refuses new connections, and exit 0', async () => {
+    const stack = await startStack();
     const { tenantId, apiKey } = await stack.createTenant();
     const url = new URL(stack.baseUrl);
     const boundary = 'assay-drain-boundary';
@@ -95,6 +103,7 @@ describe('SIGTERM', () => {
   });
 
   it('lets the executor finish a running cell, leaves new work queued for another executor, and exit 0', async () => {
+    const stack = await startStack();
     const { apiKey } = await stack.createTenant();
     const api = new ApiClient(stack.baseUrl, apiKey);
     const socket = await EventSocket.open(stack.baseUrl, apiKey);
@@ -125,6 +134,42 @@ describe('SIGTERM', () => {
       await stack.startReplica('executor-worker');
       const laterEnd = await socket.waitForEvent((event) => event.messageId === later.id && (event.type === 'message.completed' || event.type === 'message.failed'));
       expect(laterEnd.type).toBe('message.completed');
+    } finally {
+      await socket.close();
+    }
+  });
+  it('lets the codegen worker finish a generation in progress, leaves new messages for another worker, and exit 0', async () => {
+    const model = await HeldAnthropicServer.start();
+    provider = model;
+    const stack = await startStack({ ANTHROPIC_API_KEY: 'sk-ant-local-test', ANTHROPIC_BASE_URL: model.url });
+    const { apiKey } = await stack.createTenant();
+    const api = new ApiClient(stack.baseUrl, apiKey);
+    const socket = await EventSocket.open(stack.baseUrl, apiKey);
+    try {
+      const firstChat = expectOk(await api.createChat()).id;
+      const laterChat = expectOk(await api.createChat()).id;
+      for (const chatId of [firstChat, laterChat]) socket.subscribe(chatId);
+      await socket.waitForFrame((frame) => frame.type === 'subscribed' && frame.payload.chatId === laterChat);
+
+      const generating = expectOk(await api.postMessage(firstChat, { content: 'What is in the data?' }));
+      await model.waitForRequests(1);
+
+      const codegenLogs = stack.logs('codegen-worker');
+      const exit = stack.terminate('codegen-worker');
+      await logged(codegenLogs, 'shutting down');
+      const later = expectOk(await api.postMessage(laterChat, { content: 'And now?' }));
+      model.release();
+
+      const finished = await socket.waitForEvent((event) => event.messageId === generating.id && (event.type === 'message.completed' || event.type === 'message.failed'));
+      expect(finished.type).toBe('message.completed');
+      expect(await exit).toBe(0);
+      expect(model.requests).toBe(1);
+      expect(codegenLogs.some((line) => line.includes(later.id))).toBe(false);
+
+      await stack.startReplica('codegen-worker');
+      const laterEnd = await socket.waitForEvent((event) => event.messageId === later.id && (event.type === 'message.completed' || event.type === 'message.failed'));
+      expect(laterEnd.type).toBe('message.completed');
+      expect(model.requests).toBe(2);
     } finally {
       await socket.close();
     }
