@@ -150,6 +150,8 @@ describe('notebook export', () => {
     expect(intro?.cell_type).toBe('markdown');
     expect(intro?.source).toContain('/mnt/data/sales.csv');
     expect(intro?.source).toContain(String(Buffer.byteLength(SALES_CSV)));
+    // The file the analysis wrote, as Assay kept it.
+    expect(intro?.source).toMatch(/\| `\/mnt\/data\/revenue\.csv` \| \d+ \| `[0-9a-f-]{36}` \|/);
     expect(setup?.cell_type).toBe('code');
     expect(setup?.source).toContain('"sales.csv"');
     expect(rest.map((cell) => cell.cell_type)).toEqual(['markdown', 'markdown', 'code', 'code', 'code', 'code', 'markdown', 'code']);

@@ -128,6 +128,20 @@ function dataFilesCell(chat: ChatResource, files: readonly ExportedDataFile[]): 
       'Files the code writes also go to that folder. The next cell checks that every file is in place.',
     );
   }
+  // The latest version of each file the analysis wrote, as kept by Assay (a re-run writes them again).
+  const written = new Map(chat.messages.flatMap((message) => message.artifacts).map((artifact) => [artifact.name, artifact]));
+  if (written.size > 0) {
+    lines.push(
+      '',
+      '## Files the analysis wrote',
+      '',
+      'Kept by Assay as it ran; download each from `GET /v1/artifacts/<id>`.',
+      '',
+      '| File | Size (bytes) | Artifact id |',
+      '|---|---|---|',
+      ...[...written.values()].map((artifact) => `| \`${NOTEBOOK_DATA_DIR}/${escapeTableCell(artifact.name)}\` | ${artifact.sizeBytes} | \`${artifact.id}\` |`),
+    );
+  }
   return { cell_type: 'markdown', id: 'assay-data-files', metadata: {}, source: lines.join('\n') };
 }
 
