@@ -45,6 +45,15 @@ export {
 export type { ChatEventInput, ChatEventOf, ChatEventType } from './events';
 export { ErrorBody } from './errors';
 export {
+  ApiKeyResource,
+  CreateApiKeyBody,
+  CreateTenantBody,
+  CreatedApiKeyResource,
+  TenantLimitsBody,
+  TenantResource,
+  UpdateTenantBody,
+} from './admin';
+export {
   ClientFrame,
   ErrorFrame,
   EventFrame,
