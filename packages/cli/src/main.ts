@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatBytes } from '@assay/storage';
 import { isAssayError } from '@assay/errors';
+import { ADMIN_USAGE, adminCommand } from './admin-command';
 import { inspectCommand } from './inspect-command';
 import type { InspectReport } from './inspect-report';
 
@@ -14,6 +15,7 @@ export interface CommandStreams {
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
 const USAGE = `Usage: assay inspect <file> [--json] [--python <path>]
+       assay admin <tenant|key> <command> ...   (see assay admin --help)
 
 Reads a .csv, .tsv, .xlsx or .xls file the way an Assay upload is read and prints its format,
 encoding, delimiter, size, SHA-256 and, per sheet, the name, column headers and data row count
@@ -28,13 +30,19 @@ Options:
 /**
  * Entry point of the `assay` command. Returns the exit code instead of exiting, so that
  * pending output is flushed by Node's normal shutdown.
+ * @param env the process environment, read by `assay admin` (DATABASE_URL, REDIS_URL, ASSAY_KEY_PREFIX)
  */
-export async function main(argv: readonly string[], streams: CommandStreams = process): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  streams: CommandStreams = process,
+  env: Record<string, string | undefined> = {},
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    streams.stdout.write(USAGE);
+    streams.stdout.write(`${USAGE}\n${ADMIN_USAGE}`);
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
+  if (command === 'admin') return adminCommand(rest, streams, env);
   if (command !== 'inspect') {
     streams.stderr.write(`assay: unknown command "${command}".\n\n${USAGE}`);
     return ExitCode.USAGE;

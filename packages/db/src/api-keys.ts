@@ -82,3 +82,11 @@ export async function ensureDevApiKey(
   const created = await createTenantWithApiKey(prisma, { tenantName: DEV_TENANT_NAME, keyName: 'npm start' });
   return { tenantId: created.tenantId, apiKey: created.apiKey };
 }
+
+/**
+ * The Redis pub/sub channel on which revoked keys' digests are announced, so every gateway
+ * replica drops them from its key cache at once.
+ */
+export function apiKeyRevocationChannel(keyPrefix: string): string {
+  return `${keyPrefix}:api-keys:revoked`;
+}

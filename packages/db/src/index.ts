@@ -2,6 +2,7 @@ export { createPrismaClient } from './client';
 export type { PrismaClient, PrismaClientOptions } from './client';
 export {
   API_KEY_PREFIX,
+  apiKeyRevocationChannel,
   DEV_TENANT_NAME,
   authenticateApiKey,
   createTenantWithApiKey,
@@ -11,6 +12,8 @@ export {
 } from './api-keys';
 export type { ApiKeyPrincipal, GeneratedApiKey } from './api-keys';
 export { TenantScope } from './tenant-scope';
+export { TenantAdmin } from './tenant-admin';
+export type { RevokedApiKey, TenantSettings } from './tenant-admin';
 export type { NewArtifact } from './repositories/artifact-repository';
 export type { RunnableCell } from './repositories/cell-repository';
 export type { NewFile, StoreFileOptions, StoredFile } from './repositories/file-repository';

@@ -8,7 +8,8 @@ import type { BlobStore } from '@assay/storage';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import { accessLog } from './http/access-log';
-import { requireApiKey } from './http/auth';
+import { requireApiKey, type ApiKeyAuthenticator } from './http/auth';
+import { adminRoutes } from './http/routes/admin';
 import { errorHandler, unknownRoute } from './http/errors';
 import { artifactRoutes } from './http/routes/artifacts';
 import { chatRoutes } from './http/routes/chats';
@@ -40,6 +41,10 @@ export interface GatewayAppOptions {
   metrics: ServiceMetrics;
   blobs: BlobStore;
   logger: Logger;
+  /** Where API keys are resolved (the gateway's ApiKeyCache); without it, PostgreSQL on every request. */
+  apiKeys?: ApiKeyAuthenticator;
+  /** The admin API (`/admin/v1`); without a token it is not served (404) and a log line says so. */
+  admin?: { token: string | undefined; keyPrefix: string };
   limits: {
     maxUploadBytes: number;
     maxJsonBytes: number;
@@ -60,8 +65,18 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   app.use(healthRoutes({ prisma: options.prisma, redis: options.redis, blobs: options.blobs }));
   app.use(accessLog(options.logger));
 
+  if (options.admin?.token !== undefined) {
+    app.use(
+      '/admin/v1',
+      express.json({ limit: options.limits.maxJsonBytes }),
+      adminRoutes({ prisma: options.prisma, redis: options.redis, keyPrefix: options.admin.keyPrefix, token: options.admin.token, logger: options.logger }),
+    );
+  } else {
+    options.logger.info('admin API disabled: set ASSAY_ADMIN_TOKEN to serve /admin/v1');
+  }
+
   const v1 = express.Router();
-  v1.use(requireApiKey(options.prisma));
+  v1.use(requireApiKey(options.prisma, options.apiKeys));
   v1.use(express.json({ limit: options.limits.maxJsonBytes }));
   v1.post('/files', options.quota.consume('uploads'));
   v1.post('/chats/:chatId/messages', options.quota.requireAvailable('tokens'), options.quota.consume('executions'));

@@ -32,6 +32,12 @@ export const GatewayEnv = CoreEnv.extend(StorageEnv.shape).extend({
   /** Bytes a tenant may keep in storage (same content counted once) unless it has its own quota. */
   ASSAY_STORAGE_QUOTA_BYTES: ByteSizeEnv.default(10 * 1024 ** 3),
 
+  // Administration and auth
+  /** Bearer token of the admin API (`/admin/v1`); unset: the admin API is not served. */
+  ASSAY_ADMIN_TOKEN: z.string().min(16, 'ASSAY_ADMIN_TOKEN must be at least 16 characters').optional(),
+  /** How long a valid API key is trusted without asking PostgreSQL (0: no cache); bounds how late a missed revocation takes effect. */
+  ASSAY_API_KEY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(30_000),
+
   // WebSocket
   /** Interval of the heartbeat ping; a client that misses one is disconnected. */
   ASSAY_WS_HEARTBEAT_MS: PositiveIntEnv.default(30_000),

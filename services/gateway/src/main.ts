@@ -8,6 +8,7 @@ import { QueueName } from '@assay/queue';
 import { QuotaLimiter } from '@assay/quota';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { createGatewayApp } from './app';
+import { ApiKeyCache } from './http/api-key-cache';
 import { loadEnv } from './env';
 import { QuotaGuard } from './http/quota-guard';
 import { SessionLimit } from './http/session-limit';
@@ -47,6 +48,10 @@ async function main(): Promise<void> {
     logger,
   });
 
+  const apiKeys = new ApiKeyCache({ prisma, logger, ttlMs: env.ASSAY_API_KEY_CACHE_TTL_MS });
+  const revocationSubscriber = redis.duplicate();
+  await apiKeys.listen(revocationSubscriber, env.ASSAY_KEY_PREFIX);
+
   const app = createGatewayApp({
     prisma,
     redis,
@@ -69,6 +74,8 @@ async function main(): Promise<void> {
     metrics,
     blobs,
     logger,
+    apiKeys,
+    admin: { token: env.ASSAY_ADMIN_TOKEN, keyPrefix: env.ASSAY_KEY_PREFIX },
     limits: {
       maxUploadBytes: env.ASSAY_MAX_UPLOAD_BYTES,
       maxJsonBytes: env.ASSAY_MAX_JSON_BYTES,
@@ -98,6 +105,7 @@ async function main(): Promise<void> {
       { name: 'close websockets', run: () => sockets.close() },
       { name: 'finish in-flight requests', run: () => serverClosed },
       { name: 'close event subscriber', run: () => subscriber.close() },
+      { name: 'close API key revocation subscriber', run: async () => void (await revocationSubscriber.quit()) },
       { name: 'disconnect', run: () => connections.close() },
     ],
   });

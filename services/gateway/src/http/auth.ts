@@ -26,11 +26,20 @@ export function presentedApiKey(req: IncomingMessage, options: { allowQuery: boo
   return undefined;
 }
 
-/** Resolves the presented key to a tenant, or throws UnauthorizedError saying what is wrong. */
+/** Resolves a key to its tenant (the gateway's {@link ApiKeyCache}, or PostgreSQL directly). */
+export interface ApiKeyAuthenticator {
+  authenticate(key: string): Promise<ApiKeyPrincipal | null>;
+}
+
+/**
+ * Resolves the presented key to a tenant, or throws UnauthorizedError saying what is wrong.
+ * @param keys where keys are looked up; without it, PostgreSQL on every call
+ */
 export async function authenticate(
   prisma: PrismaClient,
   req: IncomingMessage,
   options: { allowQuery: boolean },
+  keys?: ApiKeyAuthenticator,
 ): Promise<AuthenticatedLocals> {
   const key = presentedApiKey(req, options);
   if (key === undefined) {
@@ -39,15 +48,15 @@ export async function authenticate(
   if (key === '') {
     throw new UnauthorizedError('The Authorization header must have the form "Bearer <key>".');
   }
-  const principal = await authenticateApiKey(prisma, key);
+  const principal = keys ? await keys.authenticate(key) : await authenticateApiKey(prisma, key);
   if (!principal) throw new UnauthorizedError('The API key is not valid (unknown or revoked).');
   return { principal, tenant: new TenantScope(prisma, principal.tenantId) };
 }
 
 /** Express middleware guarding every /v1 route. */
-export function requireApiKey(prisma: PrismaClient): RequestHandler {
+export function requireApiKey(prisma: PrismaClient, keys?: ApiKeyAuthenticator): RequestHandler {
   return async (req, res, next) => {
-    const locals = await authenticate(prisma, req, { allowQuery: false });
+    const locals = await authenticate(prisma, req, { allowQuery: false }, keys);
     res.locals.principal = locals.principal;
     res.locals.tenant = locals.tenant;
     next();
