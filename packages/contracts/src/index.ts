@@ -45,6 +45,19 @@ export {
 export type { ChatEventInput, ChatEventOf, ChatEventType } from './events';
 export { ErrorBody } from './errors';
 export {
+  BatchItemBody,
+  BatchItemResource,
+  BatchResource,
+  BatchStatus,
+  ChatSummaryResource,
+  CreateBatchBody,
+  ListQuery,
+  MAX_BATCH_ITEMS,
+  MAX_PAGE_LIMIT,
+  Page,
+  UsageResource,
+} from './rest';
+export {
   ApiKeyResource,
   CreateApiKeyBody,
   CreateTenantBody,
