@@ -198,21 +198,61 @@ describe('AnthropicCodegenProvider against a local Messages API', () => {
     });
   });
 
-  it('rejects a tool input of the wrong shape with CODEGEN_INVALID_OUTPUT', async () => {
-    server.reply({ kind: 'stream', events: notebookStream([], { rawInput: JSON.stringify({ cells: [{ kind: 'sql', source: 'select 1' }] }) }) });
+  it('asks again once after a tool input of the wrong shape, then fails with CODEGEN_INVALID_OUTPUT', async () => {
+    const wrong = { kind: 'stream' as const, events: notebookStream([], { rawInput: JSON.stringify({ cells: [{ kind: 'sql', source: 'select 1' }] }) }) };
+    server.reply(wrong).reply(wrong);
     await expect(provider().generate(simpleRequest)).rejects.toMatchObject({
       code: ErrorCode.CODEGEN_INVALID_OUTPUT,
-      retryable: true,
-      message: expect.stringMatching(/write_notebook tool input is not a notebook[\s\S]*at cells\[0\]\.kind/),
+      retryable: false,
+      details: { rejectedAnswers: 2 },
+      message: expect.stringMatching(/write_notebook tool input is not a notebook[\s\S]*at cells\[0\]\.kind[\s\S]*2 answers were rejected/),
     });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('recovers when the answer after an invalid one is valid, and counts the tokens of both', async () => {
+    server
+      .reply({ kind: 'stream', events: notebookStream([], { rawInput: '{"cells": [nope]}' }) })
+      .reply({ kind: 'stream', events: notebookStream(CELLS) });
+    const result = await provider().generate(simpleRequest);
+    expect(result.cells).toEqual(CELLS);
+    expect(server.requests).toHaveLength(2);
+    const single = await (async () => {
+      server.reply({ kind: 'stream', events: notebookStream(CELLS) });
+      return provider().generate(simpleRequest);
+    })();
+    expect(result.usage?.inputTokens).toBe(2 * (single.usage?.inputTokens ?? 0));
   });
 
   it('rejects malformed tool JSON with CODEGEN_INVALID_OUTPUT', async () => {
-    server.reply({ kind: 'stream', events: notebookStream([], { rawInput: '{"cells": [nope]}' }) });
+    server.replyByDefault({ kind: 'stream', events: notebookStream([], { rawInput: '{"cells": [nope]}' }) });
     await expect(provider().generate(simpleRequest)).rejects.toMatchObject({
       code: ErrorCode.CODEGEN_INVALID_OUTPUT,
       message: expect.stringContaining('not valid JSON'),
     });
+  });
+
+  it('asks again after a stream cut mid-way', async () => {
+    const events = notebookStream(CELLS);
+    server.reply({ kind: 'stream', events: events.slice(0, 4), cut: true }).reply({ kind: 'stream', events });
+    const result = await provider().generate(simpleRequest);
+    expect(result.cells).toEqual(CELLS);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('fails with a retryable CODEGEN_FAILED when the stream is cut again', async () => {
+    server.replyByDefault({ kind: 'stream', events: notebookStream(CELLS).slice(0, 4), cut: true });
+    await expect(provider().generate(simpleRequest)).rejects.toMatchObject({ code: ErrorCode.CODEGEN_FAILED, retryable: true });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('honours retry-after on a 429 and then succeeds (SDK retries)', async () => {
+    server
+      .reply({ kind: 'error', status: 429, body: apiErrorBody('rate_limit_error', 'slow down'), headers: { 'retry-after': '0.05' } })
+      .reply({ kind: 'stream', events: notebookStream(CELLS) });
+    const result = await provider({ maxRetries: 2 }).generate(simpleRequest);
+    expect(result.cells).toEqual(CELLS);
+    expect(server.requests).toHaveLength(2);
   });
 
   it('says to raise maxTokens when the notebook was cut off', async () => {
@@ -228,7 +268,7 @@ describe('AnthropicCodegenProvider against a local Messages API', () => {
   });
 
   it('rejects a reply without the tool call with CODEGEN_INVALID_OUTPUT', async () => {
-    server.reply({ kind: 'stream', events: textOnlyStream('Here is some prose instead.') });
+    server.replyByDefault({ kind: 'stream', events: textOnlyStream('Here is some prose instead.') });
     await expect(provider().generate(simpleRequest)).rejects.toMatchObject({
       code: ErrorCode.CODEGEN_INVALID_OUTPUT,
       message: expect.stringContaining('without calling the write_notebook tool'),

@@ -25,7 +25,14 @@ export interface SseEvent {
 
 /** What the server answers to the next request. */
 export type MockReply =
-  | { kind: 'stream'; events: SseEvent[]; /** Keep the connection open after the events. */ holdOpen?: boolean }
+  | {
+      kind: 'stream';
+      events: SseEvent[];
+      /** Keep the connection open after the events. */
+      holdOpen?: boolean;
+      /** Break the connection after the events (a stream cut mid-way). */
+      cut?: boolean;
+    }
   | { kind: 'error'; status: number; body: unknown; headers?: Record<string, string> };
 
 export class MockAnthropicServer {
@@ -102,6 +109,11 @@ export class MockAnthropicServer {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': requestId });
     for (const { event, data } of reply.events) {
       response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    }
+    if (reply.cut) {
+      // Let the written events reach the client first, then drop the connection without ending the body.
+      setTimeout(() => response.socket?.destroy(), 20);
+      return;
     }
     if (!reply.holdOpen) response.end();
   }

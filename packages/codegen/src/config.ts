@@ -5,12 +5,24 @@ import {
   DEFAULT_ANTHROPIC_MODEL,
   DEFAULT_ANTHROPIC_TIMEOUT_MS,
 } from './consts';
+import { DEFAULT_CONTEXT_TOKEN_BUDGET } from './prompt/build-prompt';
 
 /*
  * The objects are strict so that a misspelt or unsupported setting fails at startup instead of
- * being ignored. Sampling settings (`temperature`, `top_p`, `top_k`) are deliberately absent: the
- * Messages API version this SDK speaks (2026-10-21) rejects them for every model.
+ * being ignored. `temperature` is optional and only sent when set: the Messages API version this
+ * SDK speaks (2026-10-21) rejects sampling settings for current Claude models, while other
+ * deployments (proxies, older models) may accept it.
  */
+
+/** Settings every model-backed provider has. */
+const SharedModelSettings = {
+  /** Budget of the multi-turn context (earlier cells, outputs, variables) in the prompt, in tokens. */
+  contextTokenBudget: z.number().int().positive().default(DEFAULT_CONTEXT_TOKEN_BUDGET),
+  /** Further requests after an answer that is not a valid notebook (then `CODEGEN_INVALID_OUTPUT`). */
+  invalidOutputRetries: z.number().int().min(0).max(5).default(1),
+  /** Further requests after a reply that broke off mid-stream. */
+  interruptedStreamRetries: z.number().int().min(0).max(5).default(1),
+};
 
 /** Claude through the Anthropic Messages API. */
 export const AnthropicCodegenConfig = z.strictObject({
@@ -28,6 +40,9 @@ export const AnthropicCodegenConfig = z.strictObject({
   timeoutMs: z.number().int().positive().default(DEFAULT_ANTHROPIC_TIMEOUT_MS),
   /** `auto` (works with every current model) or `forced` (models that accept forced tool choice). */
   toolChoice: z.enum(['auto', 'forced']).default('auto'),
+  /** Sampling temperature, sent only when set: current Claude models reject it. */
+  temperature: z.number().min(0).max(1).optional(),
+  ...SharedModelSettings,
 });
 export type AnthropicCodegenConfig = z.input<typeof AnthropicCodegenConfig>;
 

@@ -38,6 +38,10 @@ export function createCodegenProvider(config: CodegenConfig, options: CreateCode
         maxRetries: settings.maxRetries,
         timeoutMs: settings.timeoutMs,
         toolChoice: settings.toolChoice,
+        contextTokenBudget: settings.contextTokenBudget,
+        invalidOutputRetries: settings.invalidOutputRetries,
+        interruptedStreamRetries: settings.interruptedStreamRetries,
+        ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
         ...(settings.baseURL === undefined ? {} : { baseURL: settings.baseURL }),
         ...(logger === undefined ? {} : { logger }),
       });

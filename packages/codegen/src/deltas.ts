@@ -1,5 +1,5 @@
 import type { Logger } from '@assay/logger';
-import type { GenerateOptions } from './types';
+import type { GenerateOptions, SentPrompt } from './types';
 
 /**
  * Passes a piece of output to the caller's `onDelta`. A listener that throws loses that piece
@@ -12,5 +12,15 @@ export function emitDelta(onDelta: GenerateOptions['onDelta'], text: string, log
     onDelta(text);
   } catch (error) {
     logger?.warn({ err: error }, 'onDelta listener threw; delta dropped');
+  }
+}
+
+/** Passes what is about to be sent to the caller's `onPromptSent`; a throwing listener is logged. */
+export function reportPrompt(onPromptSent: GenerateOptions['onPromptSent'], sent: SentPrompt, logger: Logger | undefined): void {
+  if (onPromptSent === undefined) return;
+  try {
+    onPromptSent(sent);
+  } catch (error) {
+    logger?.warn({ err: error }, 'onPromptSent listener threw');
   }
 }

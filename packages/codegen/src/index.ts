@@ -1,11 +1,25 @@
-export { CodegenFile, CodegenHistoryEntry, CodegenProviderName, CodegenRequest, CodegenResult, CodegenUsage } from './types';
-export type { CodegenProvider, GenerateOptions } from './types';
+export {
+  CodegenCellError,
+  CodegenFile,
+  CodegenHistoryCell,
+  CodegenHistoryEntry,
+  CodegenOutputSummary,
+  CodegenProviderName,
+  CodegenRepair,
+  CodegenRequest,
+  CodegenResult,
+  CodegenUsage,
+  CodegenVariable,
+  PrivacyLevel,
+} from './types';
+export type { CodegenProvider, GenerateOptions, SentPrompt } from './types';
 export { AnthropicCodegenConfig, CodegenConfig, defaultCodegenConfig } from './config';
 export { createCodegenProvider } from './create-codegen-provider';
 export type { CreateCodegenProviderOptions } from './create-codegen-provider';
 export { parseCodegenRequest } from './parse-codegen-request';
-export { buildPrompt } from './prompt/build-prompt';
-export type { Prompt } from './prompt/build-prompt';
+export { DATA_BLOCK_CLOSE, DATA_BLOCK_OPEN, DEFAULT_CONTEXT_TOKEN_BUDGET, buildPrompt } from './prompt/build-prompt';
+export type { BuildPromptOptions, Prompt } from './prompt/build-prompt';
+export { MASK, maskLiterals } from './prompt/context-sections';
 export { SYSTEM_PROMPT } from './prompt/system-prompt';
 export { NOTEBOOK_DRAFT_JSON_SCHEMA } from './notebook-draft';
 export { isCodegenFailedError, isCodegenInvalidOutputError } from './errors';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '@assay/errors';
 import type { CodegenFile, CodegenRequest } from '../types';
-import { MAX_COLUMNS_LISTED, MAX_HISTORY_CHARS, MAX_NAME_CHARS, buildPrompt } from './build-prompt';
+import { DEFAULT_CONTEXT_TOKEN_BUDGET, MAX_COLUMNS_LISTED, MAX_NAME_CHARS, buildPrompt } from './build-prompt';
+
+const MAX_HISTORY_CHARS = DEFAULT_CONTEXT_TOKEN_BUDGET * 4;
 import { SYSTEM_PROMPT } from './system-prompt';
 
 const salesCsv: CodegenFile = {
@@ -177,7 +179,7 @@ describe('buildPrompt()', () => {
       ['on the request', { ...request(), preview: 'North,12.5' }],
       ['on a file', { ...request(), files: [{ ...salesCsv, sampleRows: [['North']] }] }],
       ['on a sheet', { ...request(), files: [{ ...salesCsv, sheets: [{ ...salesCsv.sheets[0], values: [[1]] }] }] }],
-      ['on a history cell', { ...request(), history: [{ question: 'q', cells: [{ kind: 'code', source: '1', outputs: ['42'] }] }] }],
+      ['on a history cell', { ...request(), history: [{ question: 'q', cells: [{ kind: 'code', source: '1', values: ['42'] }] }] }],
     ])('rejects extra fields %s with CODEGEN_FAILED', (_where, input) => {
       const error = caught(() => buildPrompt(input as unknown as CodegenRequest));
       expect(error).toMatchObject({ code: ErrorCode.CODEGEN_FAILED, retryable: false });

@@ -1,4 +1,5 @@
-import Anthropic, { APIError } from '@anthropic-ai/sdk';
+import Anthropic, { APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { isAssayError } from '@assay/errors';
 import type { CellDraft } from '@assay/contracts';
 import type { Logger } from '@assay/logger';
 import { throwIfAborted } from '../../cancellation';
@@ -8,10 +9,12 @@ import {
   DEFAULT_ANTHROPIC_MODEL,
   DEFAULT_ANTHROPIC_TIMEOUT_MS,
 } from '../../consts';
-import { emitDelta } from '../../deltas';
+import { emitDelta, reportPrompt } from '../../deltas';
 import { CodegenFailedError, CodegenInvalidOutputError } from '../../errors';
 import { NOTEBOOK_DRAFT_JSON_SCHEMA, WRITE_NOTEBOOK_TOOL_NAME, parseNotebookDraft } from '../../notebook-draft';
-import { buildPrompt } from '../../prompt/build-prompt';
+import { parseCodegenRequest } from '../../parse-codegen-request';
+import { DEFAULT_CONTEXT_TOKEN_BUDGET, buildPrompt, type Prompt } from '../../prompt/build-prompt';
+import { retryGeneration, type AttemptOutcome } from '../../retry-generation';
 import type { CodegenProvider, CodegenRequest, CodegenResult, CodegenUsage, GenerateOptions } from '../../types';
 import { toCodegenError } from './anthropic-error';
 
@@ -41,6 +44,14 @@ export interface AnthropicCodegenProviderOptions {
   timeoutMs?: number;
   /** See {@link AnthropicToolChoiceMode}. @defaultValue "auto" */
   toolChoice?: AnthropicToolChoiceMode;
+  /** Sampling temperature; sent only when set (current models reject it). @defaultValue not sent */
+  temperature?: number;
+  /** Budget of the multi-turn context in the prompt, in tokens. @defaultValue {@link DEFAULT_CONTEXT_TOKEN_BUDGET} */
+  contextTokenBudget?: number;
+  /** Further requests after an answer that is not a valid notebook. @defaultValue 1 */
+  invalidOutputRetries?: number;
+  /** Further requests after a reply that broke off mid-stream. @defaultValue 1 */
+  interruptedStreamRetries?: number;
   /** Receives request and usage lines (never prompt text). @defaultValue no logging */
   logger?: Logger;
 }
@@ -77,6 +88,10 @@ export class AnthropicCodegenProvider implements CodegenProvider {
   readonly #maxTokens: number;
   readonly #toolChoice: Anthropic.Messages.ToolChoice;
   readonly #logger: Logger | undefined;
+  readonly #temperature: number | undefined;
+  readonly #contextTokenBudget: number;
+  readonly #invalidOutputRetries: number;
+  readonly #interruptedStreamRetries: number;
 
   constructor(options: AnthropicCodegenProviderOptions) {
     const resolved = {
@@ -113,26 +128,44 @@ export class AnthropicCodegenProvider implements CodegenProvider {
         ? { type: 'tool', name: WRITE_NOTEBOOK_TOOL_NAME, disable_parallel_tool_use: true }
         : { type: 'auto', disable_parallel_tool_use: true };
     this.#logger = resolved.logger;
+    this.#temperature = options.temperature;
+    this.#contextTokenBudget = options.contextTokenBudget ?? DEFAULT_CONTEXT_TOKEN_BUDGET;
+    this.#invalidOutputRetries = options.invalidOutputRetries ?? 1;
+    this.#interruptedStreamRetries = options.interruptedStreamRetries ?? 1;
   }
 
   async generate(request: CodegenRequest, options: GenerateOptions = {}): Promise<CodegenResult> {
     throwIfAborted(options.signal);
-    const prompt = buildPrompt(request);
+    const checked = parseCodegenRequest(request);
+    const prompt = buildPrompt(checked, { contextTokenBudget: this.#contextTokenBudget });
+    const logger = this.#logger?.child({ provider: this.name, model: this.#model });
+    logger?.debug(
+      { kind: checked.kind ?? 'generate', files: checked.files.length, historyMessages: checked.history.length, promptChars: prompt.system.length + prompt.user.length },
+      'requesting notebook',
+    );
+    return retryGeneration(
+      () => {
+        reportPrompt(options.onPromptSent, { provider: this.name, model: this.#model, kind: checked.kind ?? 'generate', ...prompt }, logger);
+        return this.#requestOnce(prompt, options, logger);
+      },
+      { signal: options.signal, logger, invalidOutputRetries: this.#invalidOutputRetries, interruptedStreamRetries: this.#interruptedStreamRetries },
+    );
+  }
+
+  async #requestOnce(prompt: Prompt, options: GenerateOptions, logger: Logger | undefined): Promise<AttemptOutcome> {
     // Raw tool-input JSON per content block index, kept here so that it is parsed strictly: the
     // SDK's own snapshot completes truncated JSON silently.
     const toolInputs = new Map<number, string>();
-    const logger = this.#logger?.child({ provider: this.name, model: this.#model });
-    logger?.debug(
-      { files: request.files.length, historyMessages: request.history.length, promptChars: prompt.system.length + prompt.user.length },
-      'requesting notebook',
-    );
-
+    const finishedBlocks = new Set<number>();
+    let streamed = false;
+    let partialUsage: CodegenUsage | undefined;
     let message: Anthropic.Messages.Message;
     try {
       const stream = this.#client.messages.stream(
         {
           model: this.#model,
           max_tokens: this.#maxTokens,
+          ...(this.#temperature === undefined ? {} : { temperature: this.#temperature }),
           system: [{ type: 'text', text: prompt.system, cache_control: { type: 'ephemeral' } }],
           messages: [{ role: 'user', content: prompt.user }],
           tools: [WRITE_NOTEBOOK_TOOL],
@@ -141,18 +174,42 @@ export class AnthropicCodegenProvider implements CodegenProvider {
         options.signal ? { signal: options.signal } : undefined,
       );
       stream.on('streamEvent', (event) => {
+        streamed = true;
+        if (event.type === 'content_block_stop') finishedBlocks.add(event.index);
+        if (event.type === 'message_start') partialUsage = toUsage(event.message.usage);
+        if (event.type === 'message_delta' && partialUsage !== undefined) partialUsage = { ...partialUsage, outputTokens: event.usage.output_tokens };
         const delta = collect(event, toolInputs);
         if (delta !== undefined) emitDelta(options.onDelta, delta, logger);
       });
       message = await stream.finalMessage();
     } catch (error) {
-      throw invalidToolJson(error, toolInputs) ?? toCodegenError(error, this.#model);
+      const invalid = invalidToolJson(error, toolInputs, finishedBlocks);
+      const brokenOff = invalid === undefined && streamed && isTransportBreak(error);
+      return {
+        ok: false,
+        error:
+          invalid ??
+          (brokenOff
+            ? new CodegenFailedError('The connection to the Anthropic API broke off in the middle of the reply; try again.', {
+                cause: error,
+                retryable: true,
+                details: { provider: this.name, reason: 'stream_interrupted' },
+              })
+            : toCodegenError(error, this.#model)),
+        interrupted: streamed && invalid === undefined,
+        ...(partialUsage === undefined ? {} : { usage: partialUsage }),
+      };
     }
 
-    const cells = this.#notebookCells(message, toolInputs);
     const usage = toUsage(message.usage);
-    logger?.info({ stopReason: message.stop_reason, cells: cells.length, ...usage }, 'notebook generated');
-    return { cells, usage, model: message.model };
+    try {
+      const cells = this.#notebookCells(message, toolInputs);
+      logger?.info({ stopReason: message.stop_reason, cells: cells.length, ...usage }, 'notebook generated');
+      return { ok: true, result: { cells, usage, model: message.model } };
+    } catch (error) {
+      // The tokens of an invalid answer were spent all the same.
+      return { ok: false, error, usage, model: message.model, interrupted: false };
+    }
   }
 
   #notebookCells(message: Anthropic.Messages.Message, toolInputs: Map<number, string>): CellDraft[] {
@@ -217,13 +274,15 @@ function isNotebookCall(block: Anthropic.Messages.ContentBlock): block is Anthro
  * The SDK parses tool input itself when a block ends and fails on malformed JSON; that is the
  * model's output being wrong, not a transport failure.
  */
-function invalidToolJson(error: unknown, toolInputs: Map<number, string>): CodegenInvalidOutputError | undefined {
+function invalidToolJson(error: unknown, toolInputs: Map<number, string>, finished: Set<number>): CodegenInvalidOutputError | undefined {
   if (error instanceof APIError) return undefined;
-  for (const raw of toolInputs.values()) {
+  for (const [index, raw] of toolInputs) {
     if (raw.length === 0) continue;
     try {
       JSON.parse(raw);
     } catch (parseError) {
+      // A block that never finished because the connection broke was cut off, not written wrong.
+      if (!finished.has(index) && isTransportBreak(error)) continue;
       return new CodegenInvalidOutputError(
         `The ${WRITE_NOTEBOOK_TOOL_NAME} tool input is not valid JSON (${parseError instanceof Error ? parseError.message : String(parseError)}).`,
         { retryable: true, cause: error, details: { provider: 'anthropic' } },
@@ -231,6 +290,17 @@ function invalidToolJson(error: unknown, toolInputs: Map<number, string>): Codeg
     }
   }
   return undefined;
+}
+
+/**
+ * Whether an error thrown while a reply streamed is the connection breaking (undici's
+ * "terminated", a reset socket) rather than the API or the SDK saying something.
+ */
+function isTransportBreak(error: unknown): boolean {
+  if (error instanceof APIError || error instanceof APIUserAbortError || isAssayError(error)) return false;
+  const chain: unknown[] = [];
+  for (let current: unknown = error; current instanceof Error && chain.length < 5; current = current.cause) chain.push(current);
+  return chain.some((item) => item instanceof Error && /terminated|ECONNRESET|socket hang up|other side closed|premature close/i.test(item.message));
 }
 
 function toUsage(usage: Anthropic.Messages.Usage): CodegenUsage {
