@@ -24,6 +24,7 @@ export type { AttachedFile } from './workspace-names';
 export { fileMetadataOf, toArtifactResource, toCell, toChatResource, toFileResource, toMessageResource } from './mappers';
 export type {
   Artifact as ArtifactRow,
+  Batch,
   Cell as CellRow,
   Chat as ChatRow,
   File as FileRow,

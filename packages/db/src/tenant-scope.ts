@@ -1,9 +1,11 @@
 import type { PrismaClient } from './generated/prisma/client.js';
 import { ArtifactRepository } from './repositories/artifact-repository';
+import { BatchRepository } from './repositories/batch-repository';
 import { CellRepository } from './repositories/cell-repository';
 import { ChatRepository } from './repositories/chat-repository';
 import { FileRepository } from './repositories/file-repository';
 import { MessageRepository } from './repositories/message-repository';
+import { UsageRepository } from './repositories/usage-repository';
 
 /**
  * The only way application code reads or writes tenant data: every query made through a scope
@@ -20,6 +22,8 @@ export class TenantScope {
   readonly messages: MessageRepository;
   readonly cells: CellRepository;
   readonly artifacts: ArtifactRepository;
+  readonly batches: BatchRepository;
+  readonly usage: UsageRepository;
 
   constructor(
     readonly prisma: PrismaClient,
@@ -30,5 +34,7 @@ export class TenantScope {
     this.messages = new MessageRepository(prisma, tenantId);
     this.cells = new CellRepository(prisma, tenantId);
     this.artifacts = new ArtifactRepository(prisma, tenantId);
+    this.batches = new BatchRepository(prisma, tenantId);
+    this.usage = new UsageRepository(prisma, tenantId, this.files);
   }
 }

@@ -12,11 +12,14 @@ import { requireApiKey, type ApiKeyAuthenticator } from './http/auth';
 import { adminRoutes } from './http/routes/admin';
 import { errorHandler, unknownRoute } from './http/errors';
 import { artifactRoutes } from './http/routes/artifacts';
+import { batchRoutes } from './http/routes/batches';
 import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
+import { messageRoutes } from './http/routes/messages';
 import { notebookRoutes } from './http/routes/notebook';
 import { notebookExportRoutes } from './http/routes/notebook-export';
+import { usageRoutes } from './http/routes/usage';
 import { httpMetrics, metricsRoute } from './http/metrics';
 import type { QuotaGuard } from './http/quota-guard';
 import type { SessionLimit } from './http/session-limit';
@@ -81,6 +84,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   v1.post('/files', options.quota.consume('uploads'));
   v1.post('/chats/:chatId/messages', options.quota.requireAvailable('tokens'), options.quota.consume('executions'));
   v1.post(['/chats/:chatId/cells/:cellId/run', '/chats/:chatId/run-all'], options.quota.consume('executions'));
+  v1.post('/batches', options.quota.requireAvailable('tokens'), options.quota.consume('executions'));
   v1.use(
     '/files',
     fileRoutes({
@@ -109,6 +113,9 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
     }));
   v1.use('/chats/:chatId', notebookExportRoutes());
   v1.use('/artifacts', artifactRoutes({ blobs: options.blobs, logger: options.logger }));
+  v1.use('/messages', messageRoutes());
+  v1.use('/batches', batchRoutes({ pipeline: options.pipeline, maxFilesPerChat: options.limits.maxFilesPerChat, logger: options.logger }));
+  v1.use('/usage', usageRoutes());
   app.use('/v1', v1);
 
   app.use(unknownRoute);

@@ -9,7 +9,7 @@ import { createLogger } from '@assay/logger';
 import { ServiceMetrics } from '@assay/metrics';
 import { connectPipeline } from '@assay/pipeline';
 import { QuotaLimiter } from '@assay/quota';
-import { createBlobStore } from '@assay/storage';
+import { createBlobStore, type BlobStore } from '@assay/storage';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { createGatewayApp } from '../../../services/gateway/src/app';
@@ -35,6 +35,7 @@ export interface InProcessGateway {
   baseUrl: string;
   prisma: PrismaClient;
   redis: Redis;
+  blobs: BlobStore;
   keyPrefix: string;
   /** Every log line the gateway wrote, parsed. */
   logs: Array<Record<string, unknown>>;
@@ -105,6 +106,7 @@ export async function startGateway(options: InProcessGatewayOptions = {}): Promi
     baseUrl: `http://127.0.0.1:${port}`,
     prisma,
     redis,
+    blobs,
     keyPrefix,
     logs,
     close: async () => {

@@ -26,6 +26,21 @@ export class ArtifactRepository {
     return this.prisma.artifact.create({ data: { ...artifact, sizeBytes: BigInt(artifact.sizeBytes), tenantId: this.tenantId } });
   }
 
+  /**
+   * One page of a chat's artifacts, oldest first: up to `take` rows after the artifact `afterId`.
+   * @throws NotFoundError when the chat does not exist for this tenant
+   */
+  async listInChat(chatId: string, page: { take: number; afterId?: string | undefined }): Promise<Artifact[]> {
+    assertResourceId('Chat', chatId);
+    const chat = await this.prisma.chat.findFirst({ where: { id: chatId, tenantId: this.tenantId }, select: { id: true } });
+    if (!chat) throw new NotFoundError('Chat', chatId);
+    return this.prisma.artifact.findMany({
+      where: { tenantId: this.tenantId, chatId, ...(page.afterId === undefined ? {} : { id: { gt: page.afterId } }) },
+      orderBy: { id: 'asc' },
+      take: page.take,
+    });
+  }
+
   /** @throws NotFoundError when the artifact does not exist for this tenant */
   async get(id: string): Promise<Artifact> {
     assertResourceId('Artifact', id);

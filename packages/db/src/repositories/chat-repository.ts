@@ -47,6 +47,20 @@ export class ChatRepository {
     return chat;
   }
 
+  /** Removes chats with everything in them (a batch that could not be created whole). */
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    await this.prisma.chat.deleteMany({ where: { tenantId: this.tenantId, id: { in: [...ids] } } });
+  }
+
+  /** One page of the tenant's chats, newest first (see FileRepository.list). */
+  list(page: { take: number; afterId?: string | undefined }): Promise<Chat[]> {
+    return this.prisma.chat.findMany({
+      where: { tenantId: this.tenantId, ...(page.afterId === undefined ? {} : { id: { lt: page.afterId } }) },
+      orderBy: { id: 'desc' },
+      take: page.take,
+    });
+  }
+
   /** Records that a person restarted the chat's kernel: earlier cells are no longer replayed. */
   async markKernelRestarted(id: string): Promise<void> {
     await this.prisma.chat.updateMany({ where: { id, tenantId: this.tenantId }, data: { kernelRestartedAt: new Date() } });

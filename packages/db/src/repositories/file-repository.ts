@@ -1,5 +1,5 @@
 import type { Failure, FileFormat, FileMetadata } from '@assay/contracts';
-import { NotFoundError, QuotaExceededError } from '@assay/errors';
+import { AssayError, ErrorCode, NotFoundError, QuotaExceededError } from '@assay/errors';
 import type { File, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { assertResourceId } from './ids';
 
@@ -118,6 +118,46 @@ export class FileRepository {
       await lockTenantStorage(tx, this.tenantId);
       const row = await tx.file.findFirst({ where: { id, tenantId: this.tenantId }, select: { blobKey: true } });
       if (!row) return undefined;
+      await tx.file.delete({ where: { id } });
+      const sharers = await tx.file.count({ where: { tenantId: this.tenantId, blobKey: row.blobKey } });
+      return sharers === 0 ? row.blobKey : undefined;
+    });
+  }
+
+  /**
+   * One page of the tenant's files, newest first: up to `take` rows after the file `afterId`
+   * (exclusive; ids sort by creation time).
+   */
+  list(page: { take: number; afterId?: string | undefined }): Promise<File[]> {
+    return this.prisma.file.findMany({
+      where: { tenantId: this.tenantId, ...(page.afterId === undefined ? {} : { id: { lt: page.afterId } }) },
+      orderBy: { id: 'desc' },
+      take: page.take,
+    });
+  }
+
+  /**
+   * Deletes a file no message uses. A file attached to a message stays: the chat's notebook
+   * reads it again whenever its kernel is rebuilt, so removing it would break the chat.
+   *
+   * @returns the blob key when no other file of the tenant shares the blob (the caller deletes the blob)
+   * @throws NotFoundError when the file does not exist for this tenant
+   * @throws AssayError CONFLICT (409) when a message uses the file
+   */
+  async deleteUnattached(id: string): Promise<string | undefined> {
+    assertResourceId('File', id);
+    return this.prisma.$transaction(async (tx) => {
+      await lockTenantStorage(tx, this.tenantId);
+      const row = await tx.file.findFirst({ where: { id, tenantId: this.tenantId }, select: { blobKey: true } });
+      if (!row) throw new NotFoundError('File', id);
+      const uses = await tx.messageFile.findMany({ where: { fileId: id }, select: { message: { select: { chatId: true } } }, distinct: ['messageId'], take: 5 });
+      if (uses.length > 0) {
+        const chatIds = [...new Set(uses.map((use) => use.message.chatId))];
+        throw new AssayError(ErrorCode.CONFLICT, `File ${id} is attached to messages (chats ${chatIds.join(', ')}), whose notebooks read it; it cannot be deleted while those chats exist.`, {
+          status: 409,
+          details: { chatIds },
+        });
+      }
       await tx.file.delete({ where: { id } });
       const sharers = await tx.file.count({ where: { tenantId: this.tenantId, blobKey: row.blobKey } });
       return sharers === 0 ? row.blobKey : undefined;

@@ -1,6 +1,7 @@
 import type { CellDraft, Failure, MessageStatus } from '@assay/contracts';
 import { ErrorCode, NotFoundError, UnprocessableError } from '@assay/errors';
 import type { Cell, File, Message, MessageFile, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { MessageRowWithRelations } from '../mappers';
 import { assignWorkspaceNames } from '../workspace-names';
 import { assertResourceId } from './ids';
 
@@ -28,6 +29,11 @@ export interface NewMessageOptions {
 }
 
 const WITH_FILES = { files: { orderBy: { position: 'asc' }, include: { file: true } } } as const;
+const FULL = {
+  files: { orderBy: { position: 'asc' } },
+  cells: { orderBy: { position: 'asc' } },
+  artifacts: { orderBy: { createdAt: 'asc' } },
+} as const;
 
 /** Messages of one tenant's chats. */
 export class MessageRepository {
@@ -83,6 +89,38 @@ export class MessageRepository {
     const message = await this.prisma.message.findFirst({ where: { id, tenantId: this.tenantId }, include: WITH_FILES });
     if (!message) throw new NotFoundError('Message', id);
     return message;
+  }
+
+  /**
+   * A message with everything its resource shows (files, cells with outputs, artifacts).
+   * @throws NotFoundError when the message does not exist for this tenant
+   */
+  async getWithRelations(id: string): Promise<MessageRowWithRelations> {
+    assertResourceId('Message', id);
+    const message = await this.prisma.message.findFirst({ where: { id, tenantId: this.tenantId }, include: FULL });
+    if (!message) throw new NotFoundError('Message', id);
+    return message;
+  }
+
+  /**
+   * One page of a chat's messages in order: up to `take` messages after position `afterSeq`.
+   * @throws NotFoundError when the chat does not exist for this tenant
+   */
+  async listInChat(chatId: string, page: { take: number; afterSeq?: number | undefined }): Promise<MessageRowWithRelations[]> {
+    assertResourceId('Chat', chatId);
+    const chat = await this.prisma.chat.findFirst({ where: { id: chatId, tenantId: this.tenantId }, select: { id: true } });
+    if (!chat) throw new NotFoundError('Chat', chatId);
+    return this.prisma.message.findMany({
+      where: { tenantId: this.tenantId, chatId, ...(page.afterSeq === undefined ? {} : { seq: { gt: page.afterSeq } }) },
+      orderBy: { seq: 'asc' },
+      take: page.take,
+      include: FULL,
+    });
+  }
+
+  /** The first message of each of these chats (a batch's items); chats without one are left out. */
+  firstOfChats(chatIds: readonly string[]): Promise<Message[]> {
+    return this.prisma.message.findMany({ where: { tenantId: this.tenantId, chatId: { in: [...chatIds] }, seq: 1 } });
   }
 
   /** The chat's oldest message that has not completed or failed, if any. */

@@ -1,11 +1,13 @@
-import { CreateChatBody, CreateMessageBody } from '@assay/contracts';
-import { toChatResource, toMessageResource } from '@assay/db';
+import { ArtifactResource, ChatSummaryResource, CreateChatBody, CreateMessageBody, MessageResource, Page, ResourceId } from '@assay/contracts';
+import { toArtifactResource, toChatResource, toMessageResource } from '@assay/db';
 import { ErrorCode, RateLimitError, UnavailableError, UnprocessableError } from '@assay/errors';
 import type { MessagePipeline } from '@assay/pipeline';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
 import type { SessionLimit } from '../session-limit';
-import { parseBody } from '../validate';
+import { pageOf, pageRequest } from '../pagination';
+import { parseBody, sendValid } from '../validate';
+import { z } from 'zod';
 
 export interface ChatRoutesOptions {
   pipeline: MessagePipeline;
@@ -17,7 +19,7 @@ export interface ChatRoutesOptions {
   sessionLimit: SessionLimit;
 }
 
-/** `/v1/chats`: create chats, post messages, read a chat's notebook. */
+/** `/v1/chats`: create and list chats, post and list messages, read a chat's notebook and artifacts. */
 export function chatRoutes(options: ChatRoutesOptions): Router {
   const router = Router();
 
@@ -25,6 +27,24 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
     const body = parseBody(CreateChatBody, req.body);
     const chat = await tenantOf(res).chats.create({ title: body.title });
     res.status(201).json(toChatResource({ ...chat, messages: [] }));
+  });
+
+  router.get('/', async (req, res) => {
+    const page = pageRequest(req, ResourceId);
+    const rows = await tenantOf(res).chats.list({ take: page.take, afterId: page.after });
+    sendValid(res, ChatPage, pageOf(rows, page, (row) => row.id, (row) => ({ id: row.id, title: row.title, createdAt: row.createdAt.toISOString() })));
+  });
+
+  router.get('/:chatId/messages', async (req, res) => {
+    const page = pageRequest(req, MessageSeq);
+    const rows = await tenantOf(res).messages.listInChat(req.params.chatId, { take: page.take, afterSeq: page.after });
+    sendValid(res, MessagePage, pageOf(rows, page, (row) => row.seq, toMessageResource));
+  });
+
+  router.get('/:chatId/artifacts', async (req, res) => {
+    const page = pageRequest(req, ResourceId);
+    const rows = await tenantOf(res).artifacts.listInChat(req.params.chatId, { take: page.take, afterId: page.after });
+    sendValid(res, ArtifactPage, pageOf(rows, page, (row) => row.id, toArtifactResource));
   });
 
   router.get('/:chatId', async (req, res) => {
@@ -75,3 +95,9 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
 
   return router;
 }
+
+const ChatPage = Page(ChatSummaryResource);
+const MessagePage = Page(MessageResource);
+const ArtifactPage = Page(ArtifactResource);
+/** Messages are paged by their position in the chat. */
+const MessageSeq = z.number().int().positive();

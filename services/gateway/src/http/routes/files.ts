@@ -1,10 +1,13 @@
+import { FileResource, Page, ResourceId } from '@assay/contracts';
 import { toFileResource } from '@assay/db';
 import type { Logger } from '@assay/logger';
 import type { JobQueues } from '@assay/queue';
 import type { BlobStore } from '@assay/storage';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
+import { pageOf, pageRequest } from '../pagination';
 import { receiveUpload } from '../upload';
+import { sendValid } from '../validate';
 
 export interface FileRoutesOptions {
   queues: JobQueues;
@@ -15,7 +18,7 @@ export interface FileRoutesOptions {
   defaultStorageQuotaBytes: number;
 }
 
-/** `/v1/files`: upload a table, read its metadata and ingest status. */
+/** `/v1/files`: upload a table, list files, read one's metadata and ingest status, delete an unused one. */
 export function fileRoutes(options: FileRoutesOptions): Router {
   const router = Router();
 
@@ -58,9 +61,31 @@ export function fileRoutes(options: FileRoutesOptions): Router {
     res.status(202).json(toFileResource(file));
   });
 
+  router.get('/', async (req, res) => {
+    const page = pageRequest(req, ResourceId);
+    const rows = await tenantOf(res).files.list({ take: page.take, afterId: page.after });
+    sendValid(res, FilePage, pageOf(rows, page, (row) => row.id, toFileResource));
+  });
+
+  /** 409 while a message uses the file; the blob goes once no file of the tenant shares it. */
+  router.delete('/:fileId', async (req, res) => {
+    const tenant = tenantOf(res);
+    const orphanBlob = await tenant.files.deleteUnattached(req.params.fileId);
+    if (orphanBlob !== undefined) {
+      await options.blobs.delete(orphanBlob).catch((error: unknown) => {
+        // The row is gone; a blob left behind costs space, not correctness.
+        options.logger.warn({ err: error, tenantId: tenant.tenantId, fileId: req.params.fileId }, 'blob of a deleted file could not be removed');
+      });
+    }
+    options.logger.info({ tenantId: tenant.tenantId, fileId: req.params.fileId }, 'file deleted');
+    res.status(204).end();
+  });
+
   router.get('/:fileId', async (req, res) => {
     res.json(toFileResource(await tenantOf(res).files.get(req.params.fileId)));
   });
 
   return router;
 }
+
+const FilePage = Page(FileResource);
