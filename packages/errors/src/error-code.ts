@@ -20,6 +20,10 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL: 'INTERNAL',
   UNAVAILABLE: 'UNAVAILABLE',
+  /** The Idempotency-Key was already used for a different request (another path or body). */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** A request with the same Idempotency-Key is still being handled; retry shortly. */
+  IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
 
   // Ingest
   FILE_UNREADABLE: 'FILE_UNREADABLE',
