@@ -4,6 +4,7 @@ import { BatchRepository } from './repositories/batch-repository';
 import { CellRepository } from './repositories/cell-repository';
 import { ChatRepository } from './repositories/chat-repository';
 import { FileRepository } from './repositories/file-repository';
+import { IdempotencyRepository } from './repositories/idempotency-repository';
 import { MessageRepository } from './repositories/message-repository';
 import { UsageRepository } from './repositories/usage-repository';
 
@@ -24,6 +25,7 @@ export class TenantScope {
   readonly artifacts: ArtifactRepository;
   readonly batches: BatchRepository;
   readonly usage: UsageRepository;
+  readonly idempotency: IdempotencyRepository;
 
   constructor(
     readonly prisma: PrismaClient,
@@ -36,5 +38,6 @@ export class TenantScope {
     this.artifacts = new ArtifactRepository(prisma, tenantId);
     this.batches = new BatchRepository(prisma, tenantId);
     this.usage = new UsageRepository(prisma, tenantId, this.files);
+    this.idempotency = new IdempotencyRepository(prisma, tenantId);
   }
 }

@@ -11,6 +11,7 @@ import { accessLog } from './http/access-log';
 import { requireApiKey, type ApiKeyAuthenticator } from './http/auth';
 import { adminRoutes } from './http/routes/admin';
 import { errorHandler, unknownRoute } from './http/errors';
+import { idempotencyKeys } from './http/idempotency';
 import { artifactRoutes } from './http/routes/artifacts';
 import { batchRoutes } from './http/routes/batches';
 import { chatRoutes } from './http/routes/chats';
@@ -48,6 +49,8 @@ export interface GatewayAppOptions {
   apiKeys?: ApiKeyAuthenticator;
   /** The admin API (`/admin/v1`); without a token it is not served (404) and a log line says so. */
   admin?: { token: string | undefined; keyPrefix: string };
+  /** How long answers to requests with an Idempotency-Key are replayed. @defaultValue 24 hours */
+  idempotencyRetentionMs?: number;
   limits: {
     maxUploadBytes: number;
     maxJsonBytes: number;
@@ -81,6 +84,11 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   const v1 = express.Router();
   v1.use(requireApiKey(options.prisma, options.apiKeys));
   v1.use(express.json({ limit: options.limits.maxJsonBytes }));
+  // Before the quotas: a replayed answer does no work, so it must not count.
+  v1.post(
+    ['/chats', '/chats/:chatId/messages', '/batches', '/chats/:chatId/cells/:cellId/run', '/chats/:chatId/run-all'],
+    idempotencyKeys({ logger: options.logger, ...(options.idempotencyRetentionMs === undefined ? {} : { retentionMs: options.idempotencyRetentionMs }) }),
+  );
   v1.post('/files', options.quota.consume('uploads'));
   v1.post('/chats/:chatId/messages', options.quota.requireAvailable('tokens'), options.quota.consume('executions'));
   v1.post(['/chats/:chatId/cells/:cellId/run', '/chats/:chatId/run-all'], options.quota.consume('executions'));

@@ -37,6 +37,8 @@ export const GatewayEnv = CoreEnv.extend(StorageEnv.shape).extend({
   ASSAY_ADMIN_TOKEN: z.string().min(16, 'ASSAY_ADMIN_TOKEN must be at least 16 characters').optional(),
   /** How long a valid API key is trusted without asking PostgreSQL (0: no cache); bounds how late a missed revocation takes effect. */
   ASSAY_API_KEY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(30_000),
+  /** How long the first answer to a request with an Idempotency-Key is replayed to its retries. */
+  ASSAY_IDEMPOTENCY_RETENTION_MS: PositiveIntEnv.default(24 * 3_600_000),
 
   // WebSocket
   /** Interval of the heartbeat ping; a client that misses one is disconnected. */

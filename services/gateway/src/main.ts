@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     logger,
     apiKeys,
     admin: { token: env.ASSAY_ADMIN_TOKEN, keyPrefix: env.ASSAY_KEY_PREFIX },
+    idempotencyRetentionMs: env.ASSAY_IDEMPOTENCY_RETENTION_MS,
     limits: {
       maxUploadBytes: env.ASSAY_MAX_UPLOAD_BYTES,
       maxJsonBytes: env.ASSAY_MAX_JSON_BYTES,

@@ -25,6 +25,8 @@ export interface InProcessGatewayOptions {
   adminToken?: string;
   /** ASSAY_API_KEY_CACHE_TTL_MS. @defaultValue 30_000 */
   apiKeyCacheTtlMs?: number;
+  /** ASSAY_IDEMPOTENCY_RETENTION_MS. @defaultValue 24 hours */
+  idempotencyRetentionMs?: number;
   /** Share another gateway's key prefix (a second replica of the same deployment). */
   keyPrefix?: string;
 }
@@ -88,6 +90,7 @@ export async function startGateway(options: InProcessGatewayOptions = {}): Promi
     logger,
     apiKeys,
     admin: { token: options.adminToken, keyPrefix },
+    ...(options.idempotencyRetentionMs === undefined ? {} : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
     limits: {
       maxUploadBytes: 10 * 1024 * 1024,
       maxJsonBytes: 1024 * 1024,

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { AssayError, ErrorCode, UnprocessableError, ValidationError } from '@assay/errors';
+import type { Logger } from '@assay/logger';
+import type { RequestHandler } from 'express';
+import { tenantOf } from './auth';
+
+/** Options of {@link idempotencyKeys}. */
+export interface IdempotencyOptions {
+  /**
+   * How long the first answer to a key is replayed (`ASSAY_IDEMPOTENCY_RETENTION_MS`).
+   * @defaultValue 24 hours
+   */
+  retentionMs?: number;
+  /**
+   * A first request still unanswered after this long is taken to be lost (its gateway died), and
+   * a retry may do the work.
+   * @defaultValue 5 minutes
+   */
+  pendingTimeoutMs?: number;
+  logger: Logger;
+}
+
+/** Header clients send; answers replayed from a stored first answer carry `Idempotent-Replayed: true`. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/**
+ * Middleware for POSTs that create work. With an `Idempotency-Key` header, the first request
+ * with a key does the work and its answer (status and JSON body) is stored before it is sent;
+ * a retry with the same key and the same request (method, path, body) gets that answer back
+ * without the work being done again; the same key on a different request is refused (422); a
+ * duplicate that arrives while the first is still running gets 409 with Retry-After. Answers
+ * worth retrying (429, 5xx) are not kept, so a retry does the work. Keys are per tenant.
+ *
+ * Claims live in PostgreSQL (unique tenantId + key), as durable as the chats and messages they
+ * guard: a Redis key could be evicted or lost in a failover, and the analysis would run twice.
+ */
+export function idempotencyKeys(options: IdempotencyOptions): RequestHandler {
+  const claimOptions = { retentionMs: options.retentionMs ?? 24 * 3_600_000, pendingTimeoutMs: options.pendingTimeoutMs ?? 5 * 60_000 };
+  return async (req, res, next) => {
+    const key = req.headers[IDEMPOTENCY_HEADER];
+    if (key === undefined) {
+      next();
+      return;
+    }
+    if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key)) {
+      throw new ValidationError('The Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID is a good choice), sent once.');
+    }
+    const tenant = tenantOf(res);
+    const requestHash = createHash('sha256')
+      .update(`${req.method} ${req.baseUrl}${req.path}\n${JSON.stringify(req.body ?? null)}`)
+      .digest('hex');
+    const claim = await tenant.idempotency.claim(key, requestHash, claimOptions);
+    const log = { tenantId: tenant.tenantId, idempotencyKey: key, method: req.method, path: req.originalUrl };
+    switch (claim.kind) {
+      case 'mismatch':
+        throw new UnprocessableError(
+          ErrorCode.IDEMPOTENCY_KEY_REUSED,
+          'This Idempotency-Key was already used for a different request (another path or body). Use a new key for a new request; resend the same body to get the first answer.',
+        );
+      case 'in-progress':
+        res.setHeader('Retry-After', '1');
+        throw new AssayError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, 'A request with this Idempotency-Key is still being handled; retry shortly to get its answer.', {
+          status: 409,
+        });
+      case 'replay':
+        options.logger.info({ ...log, status: claim.status }, 'idempotent request replayed');
+        res.setHeader('Idempotent-Replayed', 'true');
+        res.status(claim.status).json(claim.body);
+        return;
+      case 'claimed':
+        break;
+    }
+
+    // Store the answer before sending it, so a retry that follows the answer finds it.
+    let answered = false;
+    const send = res.json.bind(res);
+    res.json = (body: unknown) => {
+      answered = true;
+      const status = res.statusCode;
+      const keep = status < 500 && status !== 429;
+      const stored = keep ? tenant.idempotency.complete(key, status, body) : tenant.idempotency.release(key);
+      stored
+        .catch((error: unknown) => options.logger.error({ ...log, err: error }, 'idempotent answer could not be stored'))
+        .finally(() => send(body));
+      return res;
+    };
+    // Nothing was answered (the client went away mid-request, or a route streamed): free the key.
+    res.on('close', () => {
+      if (!answered) void tenant.idempotency.release(key).catch(() => undefined);
+    });
+    next();
+  };
+}
