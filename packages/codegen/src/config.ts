@@ -4,6 +4,9 @@ import {
   DEFAULT_ANTHROPIC_MAX_TOKENS,
   DEFAULT_ANTHROPIC_MODEL,
   DEFAULT_ANTHROPIC_TIMEOUT_MS,
+  DEFAULT_OPENAI_MAX_RETRIES,
+  DEFAULT_OPENAI_MAX_TOKENS,
+  DEFAULT_OPENAI_TIMEOUT_MS,
 } from './consts';
 import { DEFAULT_CONTEXT_TOKEN_BUDGET } from './prompt/build-prompt';
 
@@ -46,6 +49,23 @@ export const AnthropicCodegenConfig = z.strictObject({
 });
 export type AnthropicCodegenConfig = z.input<typeof AnthropicCodegenConfig>;
 
+/** Any OpenAI-compatible chat completions API (OpenAI, Ollama, vLLM, LM Studio). */
+export const OpenAICodegenConfig = z.strictObject({
+  provider: z.literal('openai'),
+  /** e.g. http://localhost:11434/v1 */
+  baseURL: z.url({ protocol: /^https?$/ }),
+  model: z.string().min(1),
+  /** Optional: local servers need none. */
+  apiKey: z.string().min(1).optional(),
+  maxTokens: z.number().int().positive().max(1_000_000).default(DEFAULT_OPENAI_MAX_TOKENS),
+  temperature: z.number().min(0).max(2).optional(),
+  maxRetries: z.number().int().min(0).max(10).default(DEFAULT_OPENAI_MAX_RETRIES),
+  timeoutMs: z.number().int().positive().default(DEFAULT_OPENAI_TIMEOUT_MS),
+  toolChoice: z.enum(['auto', 'forced']).default('auto'),
+  ...SharedModelSettings,
+});
+export type OpenAICodegenConfig = z.input<typeof OpenAICodegenConfig>;
+
 /** The deterministic overview notebook; no model, no key. */
 export const OfflineCodegenConfig = z.strictObject({ provider: z.literal('offline') });
 export type OfflineCodegenConfig = z.input<typeof OfflineCodegenConfig>;
@@ -60,6 +80,7 @@ export type ScriptedCodegenConfig = z.input<typeof ScriptedCodegenConfig>;
  */
 export const CodegenConfig = z.discriminatedUnion('provider', [
   AnthropicCodegenConfig,
+  OpenAICodegenConfig,
   OfflineCodegenConfig,
   ScriptedCodegenConfig,
 ]);

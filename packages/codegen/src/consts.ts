@@ -21,3 +21,12 @@ export const DATA_DIR = '/mnt/data';
 
 /** The offline overview draws a histogram for at most this many numeric columns per table. */
 export const MAX_HISTOGRAMS_PER_TABLE = 6;
+
+/** Output budget of one generation with the `openai` provider, in tokens. */
+export const DEFAULT_OPENAI_MAX_TOKENS = 8_192;
+
+/** Retries the OpenAI SDK makes on 408/409/429/5xx and connection errors before giving up. */
+export const DEFAULT_OPENAI_MAX_RETRIES = 2;
+
+/** Time allowed for one request to an OpenAI-compatible API, in milliseconds (10 minutes; local models are slow). */
+export const DEFAULT_OPENAI_TIMEOUT_MS = 600_000;

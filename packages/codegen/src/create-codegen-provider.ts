@@ -3,6 +3,7 @@ import type { Logger } from '@assay/logger';
 import { z } from 'zod';
 import { CodegenConfig } from './config';
 import { AnthropicCodegenProvider } from './providers/anthropic/anthropic-provider';
+import { OpenAICodegenProvider } from './providers/openai/openai-provider';
 import { OfflineCodegenProvider } from './providers/offline/offline-provider';
 import { ScriptedCodegenProvider } from './providers/scripted/scripted-provider';
 import type { CodegenProvider } from './types';
@@ -43,6 +44,21 @@ export function createCodegenProvider(config: CodegenConfig, options: CreateCode
         interruptedStreamRetries: settings.interruptedStreamRetries,
         ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
         ...(settings.baseURL === undefined ? {} : { baseURL: settings.baseURL }),
+        ...(logger === undefined ? {} : { logger }),
+      });
+    case 'openai':
+      return new OpenAICodegenProvider({
+        baseURL: settings.baseURL,
+        model: settings.model,
+        maxTokens: settings.maxTokens,
+        maxRetries: settings.maxRetries,
+        timeoutMs: settings.timeoutMs,
+        toolChoice: settings.toolChoice,
+        contextTokenBudget: settings.contextTokenBudget,
+        invalidOutputRetries: settings.invalidOutputRetries,
+        interruptedStreamRetries: settings.interruptedStreamRetries,
+        ...(settings.apiKey === undefined ? {} : { apiKey: settings.apiKey }),
+        ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
         ...(logger === undefined ? {} : { logger }),
       });
     case 'offline':

@@ -13,7 +13,7 @@ export {
   PrivacyLevel,
 } from './types';
 export type { CodegenProvider, GenerateOptions, SentPrompt } from './types';
-export { AnthropicCodegenConfig, CodegenConfig, defaultCodegenConfig } from './config';
+export { AnthropicCodegenConfig, CodegenConfig, OpenAICodegenConfig, defaultCodegenConfig } from './config';
 export { createCodegenProvider } from './create-codegen-provider';
 export type { CreateCodegenProviderOptions } from './create-codegen-provider';
 export { parseCodegenRequest } from './parse-codegen-request';
@@ -23,4 +23,4 @@ export { MASK, maskLiterals } from './prompt/context-sections';
 export { SYSTEM_PROMPT } from './prompt/system-prompt';
 export { NOTEBOOK_DRAFT_JSON_SCHEMA } from './notebook-draft';
 export { isCodegenFailedError, isCodegenInvalidOutputError } from './errors';
-export { DATA_DIR, DEFAULT_ANTHROPIC_MAX_TOKENS, DEFAULT_ANTHROPIC_MODEL, MAX_HISTOGRAMS_PER_TABLE } from './consts';
+export { DATA_DIR, DEFAULT_ANTHROPIC_MAX_TOKENS, DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MAX_TOKENS, MAX_HISTOGRAMS_PER_TABLE } from './consts';
