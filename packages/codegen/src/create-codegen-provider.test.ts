@@ -22,12 +22,14 @@ describe('createCodegenProvider()', () => {
     const anthropic = createCodegenProvider({ provider: 'anthropic', apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9' });
     expect(anthropic).toBeInstanceOf(AnthropicCodegenProvider);
     expect(anthropic.name).toBe('anthropic');
+    expect(createCodegenProvider({ provider: 'openai', baseURL: 'http://127.0.0.1:9/v1', model: 'm' }).name).toBe('openai');
   });
 
   it.each([
-    ['an unknown provider', { provider: 'openai' }, /provider/],
+    ['an unknown provider', { provider: 'gemini' }, /provider/],
+    ['an openai provider without base URL and model', { provider: 'openai' }, /baseURL[\s\S]*model/],
     ['an empty API key', { provider: 'anthropic', apiKey: '' }, /apiKey must not be empty/],
-    ['a sampling temperature', { provider: 'anthropic', apiKey: 'sk-secret-value', temperature: 0.2 }, /Unrecognized key: "temperature"/],
+    ['a temperature out of range', { provider: 'anthropic', apiKey: 'sk-secret-value', temperature: 1.5 }, /temperature/],
     ['zero maxTokens', { provider: 'anthropic', apiKey: 'sk-secret-value', maxTokens: 0 }, /maxTokens/],
     ['a base URL that is not http(s)', { provider: 'anthropic', apiKey: 'sk-secret-value', baseURL: 'file:///etc' }, /baseURL/],
     ['settings on the offline provider', { provider: 'offline', model: 'x' }, /Unrecognized key: "model"/],
