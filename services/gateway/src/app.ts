@@ -12,6 +12,7 @@ import { requireApiKey, type ApiKeyAuthenticator } from './http/auth';
 import { adminRoutes } from './http/routes/admin';
 import { errorHandler, unknownRoute } from './http/errors';
 import { idempotencyKeys } from './http/idempotency';
+import { openApiDocument } from './http/openapi';
 import { artifactRoutes } from './http/routes/artifacts';
 import { batchRoutes } from './http/routes/batches';
 import { chatRoutes } from './http/routes/chats';
@@ -80,6 +81,12 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   } else {
     options.logger.info('admin API disabled: set ASSAY_ADMIN_TOKEN to serve /admin/v1');
   }
+
+  // Public: clients generate code and check requests against it before they have a key.
+  const openApi = openApiDocument();
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
 
   const v1 = express.Router();
   v1.use(requireApiKey(options.prisma, options.apiKeys));
