@@ -44,7 +44,7 @@ describe('prisma migrations', () => {
     const tables = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
     await client.end();
     expect(tables.rows.map((row) => row.tablename)).toEqual(
-      ['ApiKey', 'Artifact', 'Batch', 'Cell', 'Chat', 'File', 'IdempotencyRecord', 'Message', 'MessageFile', 'Tenant', '_prisma_migrations'].sort(),
+      ['ApiKey', 'Artifact', 'Batch', 'Cell', 'Chat', 'CodegenCall', 'File', 'IdempotencyRecord', 'Message', 'MessageFile', 'Tenant', '_prisma_migrations'].sort(),
     );
     const second = await prisma('migrate', 'deploy');
     expect(second.stdout).toContain('No pending migrations');
