@@ -1,9 +1,10 @@
-import type { CodegenProvider, CodegenUsage } from '@assay/codegen';
+import type { CodegenProvider, CodegenUsage, PrivacyLevel } from '@assay/codegen';
 import { TenantScope, toCell, type PrismaClient } from '@assay/db';
 import { ErrorCode, describeFailure } from '@assay/errors';
 import type { ChatEventLog } from '@assay/events';
 import type { MessagePipeline } from '@assay/pipeline';
 import type { FinalFailureHandler, JobProcessor } from '@assay/queue';
+import { AuditedCodegen, type CodegenAuditMode } from './codegen-audit';
 import { buildCodegenRequest } from './codegen-request';
 import { DeltaBuffer } from './delta-buffer';
 
@@ -13,6 +14,10 @@ export interface CodegenProcessorOptions {
   events: ChatEventLog;
   pipeline: MessagePipeline;
   deltaFlushMs: number;
+  /** The deployment's privacy level (a tenant's `privacyLevel` column overrides it). @defaultValue "metadata" */
+  privacyLevel?: PrivacyLevel;
+  /** What the CodegenCall audit row keeps of each prompt. @defaultValue "full" */
+  auditMode?: CodegenAuditMode;
   /**
    * Told the provider's token counts after each generation (the tenant's daily token quota, the
    * tokens metric). A failure there is logged, never fails the job.
@@ -28,6 +33,7 @@ export interface CodegenProcessorOptions {
  * for the last one).
  */
 export function codegenProcessor(options: CodegenProcessorOptions): JobProcessor<'codegen'> {
+  const audited = new AuditedCodegen({ prisma: options.prisma, provider: options.provider, mode: options.auditMode ?? 'full' });
   return async ({ tenantId, chatId, messageId }, { logger }) => {
     const scope = new TenantScope(options.prisma, tenantId);
     const message = await scope.messages.get(messageId);
@@ -38,7 +44,7 @@ export function codegenProcessor(options: CodegenProcessorOptions): JobProcessor
     }
     if (message.status !== 'generating') return;
 
-    const request = await buildCodegenRequest(scope, message);
+    const request = await buildCodegenRequest(scope, message, { prisma: options.prisma, privacyLevel: options.privacyLevel ?? 'metadata' });
     const deltas = new DeltaBuffer(
       options.deltaFlushMs,
       (text) => options.events.publish({ type: 'codegen.delta', chatId, messageId, data: { text } }),
@@ -47,7 +53,7 @@ export function codegenProcessor(options: CodegenProcessorOptions): JobProcessor
 
     let result;
     try {
-      result = await options.provider.generate(request, { onDelta: deltas.push });
+      result = await audited.generate(request, { tenantId, chatId, messageId }, { onDelta: deltas.push }, logger);
     } finally {
       await deltas.flush();
     }

@@ -38,6 +38,8 @@ async function main(): Promise<void> {
       events,
       pipeline,
       deltaFlushMs: env.ASSAY_CODEGEN_DELTA_FLUSH_MS,
+      privacyLevel: env.ASSAY_PRIVACY_LEVEL,
+      auditMode: env.ASSAY_CODEGEN_AUDIT,
       // Every token the model read or wrote counts towards the tenant's daily quota (the gateway checks it).
       onUsage: async (tenantId, usage, model) => {
         metrics.recordTokens(model ?? provider.name, {
@@ -73,14 +75,33 @@ function totalTokens(usage: CodegenUsage): number {
 /** The provider settings the environment asks for. */
 function codegenConfig(env: CodegenWorkerEnv): CodegenConfig {
   const provider = env.CODEGEN_PROVIDER ?? defaultCodegenConfig(env.ANTHROPIC_API_KEY).provider;
-  if (provider !== 'anthropic') return { provider };
-  return {
-    provider,
-    apiKey: env.ANTHROPIC_API_KEY ?? '',
-    ...(env.ANTHROPIC_MODEL === undefined ? {} : { model: env.ANTHROPIC_MODEL }),
-    ...(env.ANTHROPIC_BASE_URL === undefined ? {} : { baseURL: env.ANTHROPIC_BASE_URL }),
-    ...(env.ANTHROPIC_MAX_TOKENS === undefined ? {} : { maxTokens: env.ANTHROPIC_MAX_TOKENS }),
+  const shared = {
+    ...(env.CODEGEN_TEMPERATURE === undefined ? {} : { temperature: env.CODEGEN_TEMPERATURE }),
+    ...(env.ASSAY_CODEGEN_CONTEXT_TOKENS === undefined ? {} : { contextTokenBudget: env.ASSAY_CODEGEN_CONTEXT_TOKENS }),
   };
+  switch (provider) {
+    case 'anthropic':
+      return {
+        provider,
+        apiKey: env.ANTHROPIC_API_KEY ?? '',
+        ...(env.ANTHROPIC_MODEL === undefined ? {} : { model: env.ANTHROPIC_MODEL }),
+        ...(env.ANTHROPIC_BASE_URL === undefined ? {} : { baseURL: env.ANTHROPIC_BASE_URL }),
+        ...(env.ANTHROPIC_MAX_TOKENS === undefined ? {} : { maxTokens: env.ANTHROPIC_MAX_TOKENS }),
+        ...shared,
+      };
+    case 'openai':
+      return {
+        provider,
+        baseURL: env.OPENAI_BASE_URL ?? '',
+        model: env.OPENAI_MODEL ?? '',
+        ...(env.OPENAI_API_KEY === undefined ? {} : { apiKey: env.OPENAI_API_KEY }),
+        ...(env.OPENAI_MAX_TOKENS === undefined ? {} : { maxTokens: env.OPENAI_MAX_TOKENS }),
+        ...shared,
+      };
+    case 'offline':
+    case 'scripted':
+      return { provider };
+  }
 }
 
 runService('codegen-worker', main);
