@@ -1,4 +1,4 @@
-import { ArtifactResource, ChatSummaryResource, CreateChatBody, CreateMessageBody, MessageResource, Page, ResourceId } from '@assay/contracts';
+import { ArtifactResource, ChatResource, ChatSummaryResource, CreateChatBody, CreateMessageBody, MessageResource, Page, ResourceId } from '@assay/contracts';
 import { toArtifactResource, toChatResource, toMessageResource } from '@assay/db';
 import { ErrorCode, RateLimitError, UnavailableError, UnprocessableError } from '@assay/errors';
 import type { MessagePipeline } from '@assay/pipeline';
@@ -26,7 +26,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
   router.post('/', async (req, res) => {
     const body = parseBody(CreateChatBody, req.body);
     const chat = await tenantOf(res).chats.create({ title: body.title });
-    res.status(201).json(toChatResource({ ...chat, messages: [] }));
+    sendValid(res, ChatResource, toChatResource({ ...chat, messages: [] }), 201);
   });
 
   router.get('/', async (req, res) => {
@@ -49,7 +49,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
 
   router.get('/:chatId', async (req, res) => {
     const chat = await tenantOf(res).chats.getNotebook(req.params.chatId);
-    res.json(toChatResource(chat));
+    sendValid(res, ChatResource, toChatResource(chat));
   });
 
   router.post('/:chatId/messages', async (req, res) => {
@@ -90,7 +90,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
         cause: error,
       });
     }
-    res.status(202).json(toMessageResource({ ...message, cells: [], artifacts: [] }));
+    sendValid(res, MessageResource, toMessageResource({ ...message, cells: [], artifacts: [] }), 202);
   });
 
   return router;

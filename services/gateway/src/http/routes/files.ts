@@ -58,7 +58,7 @@ export function fileRoutes(options: FileRoutesOptions): Router {
       throw error;
     }
     options.logger.info({ tenantId: tenant.tenantId, fileId: file.id, sizeBytes: upload.blob.sizeBytes, deduplicated }, 'file uploaded');
-    res.status(202).json(toFileResource(file));
+    sendValid(res, FileResource, toFileResource(file), 202);
   });
 
   router.get('/', async (req, res) => {
@@ -82,7 +82,7 @@ export function fileRoutes(options: FileRoutesOptions): Router {
   });
 
   router.get('/:fileId', async (req, res) => {
-    res.json(toFileResource(await tenantOf(res).files.get(req.params.fileId)));
+    sendValid(res, FileResource, toFileResource(await tenantOf(res).files.get(req.params.fileId)));
   });
 
   return router;

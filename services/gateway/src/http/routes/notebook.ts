@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { InsertCellBody, NotebookOperationResource, UpdateCellBody, VariablesResource } from '@assay/contracts';
+import { Cell, InsertCellBody, NotebookOperationResource, UpdateCellBody, VariablesResource } from '@assay/contracts';
 import { type TenantScope, toCell } from '@assay/db';
 import { AssayError, ErrorCode } from '@assay/errors';
 import type { ChatEventLog, KernelControl, SessionRegistry } from '@assay/events';
@@ -7,7 +7,7 @@ import type { JobQueues } from '@assay/queue';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
 import type { SessionLimit } from '../session-limit';
-import { parseBody } from '../validate';
+import { parseBody, sendValid } from '../validate';
 
 export interface NotebookRoutesOptions {
   queues: JobQueues;
@@ -45,7 +45,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     const { chatId, cellId } = params(req.params);
     await options.sessionLimit.assertRoomFor(tenant.tenantId, chatId);
     await tenant.cells.queueForRun(chatId, cellId);
-    res.status(202).json(await queueRun(tenant, chatId, [cellId]));
+    sendValid(res, NotebookOperationResource, await queueRun(tenant, chatId, [cellId]), 202);
   });
 
   router.post('/run-all', async (req, res) => {
@@ -66,7 +66,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     }
     const cellIds = cells.map((cell) => cell.id);
     await tenant.cells.markQueued(cellIds);
-    res.status(202).json(await queueRun(tenant, chatId, cellIds));
+    sendValid(res, NotebookOperationResource, await queueRun(tenant, chatId, cellIds), 202);
   });
 
   router.post('/cells', async (req, res) => {
@@ -76,7 +76,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     await tenant.chats.get(chatId);
     const cell = toCell(await tenant.cells.insert(chatId, body));
     await options.events.publish({ type: 'cell.created', chatId, messageId: cell.messageId, data: { cell } });
-    res.status(201).json(cell);
+    sendValid(res, Cell, cell, 201);
   });
 
   router.patch('/cells/:cellId', async (req, res) => {
@@ -85,7 +85,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     const body = parseBody(UpdateCellBody, req.body);
     const cell = toCell(await tenant.cells.updateSource(chatId, cellId, body.source));
     await options.events.publish({ type: 'cell.updated', chatId, messageId: cell.messageId, data: { cell } });
-    res.json(cell);
+    sendValid(res, Cell, cell);
   });
 
   router.delete('/cells/:cellId', async (req, res) => {
@@ -121,14 +121,14 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     const operationId = randomUUID();
     const replica = await options.sessions.ownerOf(tenant.tenantId, chatId);
     await options.queues.add('notebook', { op: 'restart', tenantId: tenant.tenantId, chatId, operationId }, { replica });
-    res.status(202).json(NotebookOperationResource.parse({ operationId, chatId, kind: 'restart', cellIds: [] }));
+    sendValid(res, NotebookOperationResource, { operationId, chatId, kind: 'restart', cellIds: [] }, 202);
   });
 
   router.get('/variables', async (req, res) => {
     const tenant = tenantOf(res);
     const { chatId } = params(req.params);
     const { variables, updatedAt } = await tenant.chats.getVariables(chatId);
-    res.json(VariablesResource.parse({ chatId, variables, updatedAt: updatedAt?.toISOString() ?? null }));
+    sendValid(res, VariablesResource, { chatId, variables, updatedAt: updatedAt?.toISOString() ?? null });
   });
 
   return router;
