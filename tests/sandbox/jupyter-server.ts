@@ -79,6 +79,9 @@ function serverArguments(options: { port: number; token: string; rootDir: string
     '--ServerApp.ip=127.0.0.1',
     '--no-browser',
     `--ServerApp.root_dir=${options.rootDir}`,
+    // Workspaces are removed through the Contents API: delete non-empty directories, not to a trash.
+    '--FileContentsManager.always_delete_dir=True',
+    '--FileContentsManager.delete_to_trash=False',
     ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
   ];
 }

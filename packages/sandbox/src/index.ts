@@ -1,6 +1,7 @@
 export { DEFAULT_CELL_TIMEOUT_MS, DEFAULT_KERNEL_UID_RANGE, DEFAULT_STARTUP_CODE } from './consts';
 export { Execution, ExecutionError, Result } from './execution';
 export type { ExecutionInit, Logs, UserExpressionResult } from './execution';
+export { JupyterSandbox } from './jupyter/jupyter-sandbox';
 export { JupyterSandboxBackend } from './jupyter/jupyter-sandbox-backend';
 export type { JupyterSandboxBackendOptions } from './jupyter/jupyter-sandbox-backend';
 export { E2bSandbox } from './e2b/e2b-sandbox';
@@ -13,8 +14,11 @@ export type {
   CreateSandboxOptions,
   KernelExit,
   ReadOnlyBind,
+  RemoteWorkspace,
   RunCodeOptions,
   Sandbox,
   SandboxBackend,
   SandboxEvents,
+  SandboxInputFile,
+  WorkspaceEntry,
 } from './types';

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { CellOutput } from '@assay/contracts';
 import type { Logger } from '@assay/logger';
 import type { Execution } from './execution';
@@ -124,4 +125,44 @@ export interface SandboxBackend {
    * @throws AssayError `SANDBOX_UNAVAILABLE` with what to install or change when it cannot start.
    */
   create(options: CreateSandboxOptions): Promise<Sandbox>;
+}
+
+/**
+ * A file to put into a remote sandbox's workspace with {@link RemoteWorkspace.provideFiles}.
+ *
+ * @example
+ * { name: 'sales.csv', key: file.id, open: async () => blobs.get(file.blobKey) }
+ */
+export interface SandboxInputFile {
+  /** Path under the workspace, e.g. `sales.csv`: relative, normalised, without `..`. */
+  name: string;
+  /** Identity of the content (a file id, a digest): a name already provided with the same key is not uploaded again. */
+  key: string;
+  /** Opens the bytes; called only when the file must be uploaded. */
+  open: () => Promise<Uint8Array | Readable>;
+}
+
+/** One regular file of a workspace as its backend lists it. */
+export interface WorkspaceEntry {
+  /** Path relative to the workspace, with `/` separators. */
+  path: string;
+  sizeBytes: number;
+  /** Changes whenever the file is rewritten (modification time, size…); compare for equality only. */
+  version: string;
+}
+
+/**
+ * The file operations of a sandbox whose workspace is not a directory of this machine (Jupyter
+ * Server, E2B): files go in and come out through the backend's file API.
+ */
+export interface RemoteWorkspace {
+  /** Puts input files into the workspace, each uploaded once per sandbox (by `key`). */
+  provideFiles(files: readonly SandboxInputFile[]): Promise<void>;
+  /**
+   * The regular files of the workspace, at most `maxDepth` directory levels down (0: only the
+   * workspace's own files), at most `maxEntries` of them. @defaultValue maxDepth 3, maxEntries 5_000
+   */
+  listWorkspace(options?: { maxDepth?: number; maxEntries?: number }): Promise<WorkspaceEntry[]>;
+  /** Streams one workspace file (a path from `listWorkspace`). */
+  readWorkspaceFile(path: string): Promise<Readable>;
 }

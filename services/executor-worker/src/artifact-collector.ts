@@ -1,16 +1,23 @@
-import fs from 'node:fs';
-import { type ArtifactLimits, WorkspaceSnapshot, selectArtifacts } from '@assay/artifacts';
+import { type ArtifactLimits, type ChangedFile, selectArtifacts } from '@assay/artifacts';
 import type { CellOutput } from '@assay/contracts';
 import { type TenantScope, toArtifactResource } from '@assay/db';
 import type { ChatEventLog } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import type { BlobStore } from '@assay/storage';
+import type { SlotWorkspace } from './sandbox-slots';
 
 /** Options of {@link ArtifactCollector}. */
 export interface ArtifactCollectorOptions {
   blobs: BlobStore;
   events: ChatEventLog;
   limits: ArtifactLimits;
+}
+
+/** A workspace as it was before a cell, from {@link ArtifactCollector.snapshot}. */
+export interface WorkspaceBefore {
+  readonly workspace: SlotWorkspace;
+  /** Lists what changed since. */
+  readonly changed: () => Promise<ChangedFile[]>;
 }
 
 /** Which cell wrote the files. */
@@ -32,21 +39,20 @@ export class ArtifactCollector {
   constructor(private readonly options: ArtifactCollectorOptions) {}
 
   /** The workspace as it is before a cell runs. */
-  snapshot(dataDir: string): Promise<WorkspaceSnapshot> {
-    return WorkspaceSnapshot.take(dataDir);
+  async snapshot(workspace: SlotWorkspace): Promise<WorkspaceBefore> {
+    return { workspace, changed: await workspace.snapshot() };
   }
 
   /**
    * Stores what the cell wrote since `before`.
    * @returns stderr outputs to show under the cell for files that were not kept (too large, too many)
    */
-  async collect(before: WorkspaceSnapshot, cell: CellRef): Promise<CellOutput[]> {
-    const after = await WorkspaceSnapshot.take(before.rootDir);
-    const { keep, notices } = selectArtifacts(before.changedIn(after), this.options.limits);
+  async collect(before: WorkspaceBefore, cell: CellRef): Promise<CellOutput[]> {
+    const { keep, notices } = selectArtifacts(await before.changed(), this.options.limits);
     for (const candidate of keep) {
       let stored;
       try {
-        stored = await this.options.blobs.put(fs.createReadStream(candidate.absolutePath), {
+        stored = await this.options.blobs.put(await before.workspace.open(candidate), {
           keyPrefix: cell.scope.tenantId,
           maxBytes: this.options.limits.maxBytes,
         });

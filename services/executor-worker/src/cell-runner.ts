@@ -42,7 +42,7 @@ export class CellRunner {
     // The workspace scan does not depend on the database write: overlap them. Events are
     // published only once the state they announce is stored, so a client that reacts to an
     // event (re-runs the cell, reads the notebook) sees that state.
-    const [, workspaceBefore] = await Promise.all([scope.cells.markRunning(cell.id), this.options.artifacts.snapshot(session.dataDir)]);
+    const [, workspaceBefore] = await Promise.all([scope.cells.markRunning(cell.id), this.options.artifacts.snapshot(session.slot.workspace)]);
     await events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
     let published: Promise<unknown> = Promise.resolve();
     const execution = await session.sandbox.runCode(cell.source, {

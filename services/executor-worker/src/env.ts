@@ -31,6 +31,34 @@ export const ExecutorWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend(Storage
   /** Most artifacts kept from one cell. */
   ASSAY_MAX_ARTIFACTS_PER_CELL: PositiveIntEnv.default(20),
 
+  // Sandbox backend
+  /**
+   * Where kernels run: `local` (ipykernels under bubblewrap on this machine), `jupyter` (a Jupyter
+   * Server reached by ASSAY_JUPYTER_URL and ASSAY_JUPYTER_TOKEN) or `e2b` (E2B sandboxes, E2B_API_KEY).
+   */
+  ASSAY_SANDBOX_BACKEND: z.enum(['local', 'jupyter', 'e2b']).default('local'),
+  /** Base URL of the Jupyter Server (with its base_url path), e.g. http://jupyter:8888/; required with the jupyter backend. */
+  ASSAY_JUPYTER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The Jupyter Server's token (ServerApp.token); required with the jupyter backend. */
+  ASSAY_JUPYTER_TOKEN: z.string().min(1).optional(),
+  /**
+   * The Jupyter Server's root_dir as an absolute path on its machine: only used to name
+   * workspaces in messages and in KERNEL_WORKING_DIR for gateways.
+   */
+  ASSAY_JUPYTER_ROOT_DIR: z.string().startsWith('/', 'must be an absolute path').default('/'),
+  /** Directory under the server's root_dir (created if missing) in which each kernel gets its workspace. */
+  ASSAY_JUPYTER_WORKSPACES_PATH: z.string().regex(/^[^/.][^]*$/, 'must be a relative path such as assay-workspaces').default('assay-workspaces'),
+  /** E2B API key; required with the e2b backend. */
+  E2B_API_KEY: z.string().min(1).optional(),
+  /** Domain of the E2B deployment (E2B's cloud or a self-hosted E2B). */
+  E2B_DOMAIN: z.string().min(1).default('e2b.app'),
+  /** E2B's control-plane URL; default https://api.<E2B_DOMAIN>. */
+  E2B_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** One URL receiving all sandbox traffic (E2B's client proxy); default per-sandbox hosts under E2B_DOMAIN. */
+  E2B_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Template of new E2B sandboxes (must run E2B's code-interpreter server). */
+  E2B_TEMPLATE: z.string().min(1).default('code-interpreter-v1'),
+
   // Sandbox (local bubblewrap backend)
   /** Address-space limit of one kernel; larger allocations raise MemoryError in the cell. */
   ASSAY_SANDBOX_MEMORY_BYTES: ByteSizeEnv.default(2 * 1024 ** 3),
@@ -49,8 +77,25 @@ export const ExecutorWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend(Storage
   /** Python with ipykernel and the analysis libraries; must be under /usr, the only host tree a kernel sees. */
   ASSAY_PYTHON: z.string().startsWith('/usr/', 'must be under /usr').default('/usr/bin/python3'),
 })
-  .superRefine(refineStorageEnv);
+  .superRefine(refineStorageEnv)
+  .superRefine(refineSandboxBackendEnv);
 export type ExecutorWorkerEnv = z.infer<typeof ExecutorWorkerEnv>;
+
+/** The settings a remote sandbox backend cannot run without, named in the start-up error. */
+function refineSandboxBackendEnv(
+  env: { ASSAY_SANDBOX_BACKEND: string; ASSAY_JUPYTER_URL?: string; ASSAY_JUPYTER_TOKEN?: string; E2B_API_KEY?: string },
+  context: z.RefinementCtx,
+): void {
+  const required: Record<string, ReadonlyArray<keyof typeof env>> = {
+    jupyter: ['ASSAY_JUPYTER_URL', 'ASSAY_JUPYTER_TOKEN'],
+    e2b: ['E2B_API_KEY'],
+  };
+  for (const name of required[env.ASSAY_SANDBOX_BACKEND] ?? []) {
+    if (env[name] === undefined) {
+      context.addIssue({ code: 'custom', path: [name], message: `is required when ASSAY_SANDBOX_BACKEND=${env.ASSAY_SANDBOX_BACKEND}` });
+    }
+  }
+}
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ExecutorWorkerEnv {
   return parseEnv(ExecutorWorkerEnv, source);

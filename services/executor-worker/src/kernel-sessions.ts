@@ -1,20 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { AssayError, ErrorCode } from '@assay/errors';
 import type { SessionRegistry } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import type { Sandbox } from '@assay/sandbox';
-import type { BlobStore } from '@assay/storage';
-import { SANDBOX_INPUTS_DIR, type SandboxSlot, type SandboxSlots, searchableDirectory } from './sandbox-slots';
+import type { ChatInputFile, SandboxSlot, SandboxSlots } from './sandbox-slots';
 import type { WarmPool } from './warm-pool';
 
-/** A file a chat's code may read: its name under /mnt/data and where its bytes are. */
-export interface ChatInputFile {
-  fileId: string;
-  name: string;
-  blobKey: string;
-}
+export type { ChatInputFile } from './sandbox-slots';
 
 /** How long a new session waits for a kernel to become idle when every kernel is in use. */
 const ROOM_WAIT_MS = 120_000;
@@ -24,7 +15,6 @@ export interface KernelSessionsOptions {
   slots: SandboxSlots;
   /** Kernels started ahead of need; a chat takes one when its session starts. */
   pool: WarmPool;
-  blobs: BlobStore;
   /** Idle time after which a chat's kernel is shut down. */
   idleTtlMs: number;
   /**
@@ -45,10 +35,6 @@ export interface ChatSession {
   readonly chatId: string;
   readonly slot: SandboxSlot;
   readonly sandbox: Sandbox;
-  /** Host directory mounted read-write at /mnt/data. */
-  readonly dataDir: string;
-  /** Host directory mounted read-only at /mnt/inputs. */
-  readonly inputsDir: string;
   lastUsedAt: number;
   /**
    * The kernel generation (`Sandbox.kernelGeneration`) whose variables reflect the chat's
@@ -79,9 +65,8 @@ export function markUpToDate(session: ChatSession): void {
 
 /**
  * One kernel per chat, kept alive between messages so variables persist, shut down after an idle
- * period. A new session takes a kernel from the warm pool when one is ready. Input files are hard-linked (or copied, across filesystems) into a directory the
- * kernel sees read-only, and /mnt/data/<name> is a link to them: code reads them by their
- * original names but cannot change the stored upload.
+ * period. A new session takes a kernel from the warm pool when one is ready. Input files reach
+ * the kernel through its slot's workspace (see `SlotWorkspace`), whatever the backend.
  */
 export class KernelSessions {
   private readonly sessions = new Map<string, ChatSession>();
@@ -164,21 +149,7 @@ export class KernelSessions {
    * own read-only input, by file id.
    */
   async provideFiles(session: ChatSession, files: readonly ChatInputFile[]): Promise<void> {
-    for (const file of files) {
-      const inputDir = path.join(session.inputsDir, file.fileId);
-      const input = path.join(inputDir, file.name);
-      if (!(await exists(input))) {
-        await searchableDirectory(inputDir, 0o755);
-        await this.materialise(file.blobKey, input);
-      }
-      const link = path.join(session.dataDir, file.name);
-      const target = path.posix.join(SANDBOX_INPUTS_DIR, file.fileId, file.name);
-      const current = await fs.promises.lstat(link).catch(() => undefined);
-      if (current && !current.isSymbolicLink()) continue; // a file the code wrote: the user's, leave it
-      if (current && (await fs.promises.readlink(link)) === target) continue;
-      if (current) await fs.promises.rm(link);
-      await fs.promises.symlink(target, link);
-    }
+    await session.slot.workspace.provideFiles(files);
   }
 
   /** The chat's session if this executor holds one (alive or not), without starting anything. */
@@ -191,11 +162,14 @@ export class KernelSessions {
     return this.sessions.size;
   }
 
-  /** Shuts every kernel down, the warm pool's included (executor shutdown). */
+  /**
+   * Lets go of every kernel, the warm pool's included (executor shutdown): local kernels are shut
+   * down, remote sandboxes that outlive the process (E2B) are detached (see `SandboxSlots.detach`).
+   */
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     await Promise.all([...this.starting.values()].map((starting) => starting.catch(() => undefined)));
-    await Promise.all([...this.sessions.keys()].map((chatId) => this.release(chatId)));
+    await Promise.all([...this.sessions.keys()].map((chatId) => this.release(chatId, 'detach')));
     await this.options.pool.close();
   }
 
@@ -204,14 +178,12 @@ export class KernelSessions {
     const logger = this.options.logger.child({ tenantId, chatId });
     const pooled = this.options.pool.take();
     const slot = pooled ?? (await this.options.slots.open(logger));
-    const { sandbox, dataDir, inputsDir } = slot;
+    const { sandbox } = slot;
     const session: ChatSession = {
       tenantId,
       chatId,
       slot,
       sandbox,
-      dataDir,
-      inputsDir,
       lastUsedAt: Date.now(),
       upToDateGeneration: undefined,
       stateLost: false,
@@ -226,11 +198,11 @@ export class KernelSessions {
     return session;
   }
 
-  private async release(chatId: string): Promise<void> {
+  private async release(chatId: string, how: 'close' | 'detach' = 'close'): Promise<void> {
     const session = this.sessions.get(chatId);
     if (!session) return;
     this.sessions.delete(chatId);
-    await this.options.slots.close(session.slot);
+    await (how === 'close' ? this.options.slots.close(session.slot) : this.options.slots.detach(session.slot));
     await this.options.registry.remove(session.tenantId, chatId, this.options.executorId).catch((error: unknown) => {
       this.options.logger.warn({ err: error, chatId }, 'could not remove the session from the registry');
     });
@@ -245,34 +217,4 @@ export class KernelSessions {
       }
     }
   }
-
-  /** Puts a blob's bytes at `target`: a hard link when the store is local, else a copy. */
-  private async materialise(blobKey: string, target: string): Promise<void> {
-    const local = this.options.blobs.localPath(blobKey);
-    if (local !== undefined) {
-      try {
-        await fs.promises.link(local, target);
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-      }
-    }
-    const partial = `${target}.partial`;
-    const handle = await fs.promises.open(partial, 'w', 0o644);
-    try {
-      await pipeline(await this.options.blobs.get(blobKey), handle.createWriteStream());
-      await fs.promises.rename(partial, target);
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await fs.promises.rm(partial, { force: true });
-      throw error;
-    }
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.promises.access(file).then(
-    () => true,
-    () => false,
-  );
 }

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { installShutdownHandler, runService } from '@assay/lifecycle';
 import { createLogger } from '@assay/logger';
 import { ServiceMetrics, startMetricsServer } from '@assay/metrics';
 import { KernelControl } from '@assay/events';
 import { connectPipeline } from '@assay/pipeline';
 import { WorkerRegistry, replicaQueueName } from '@assay/queue';
-import { DEFAULT_STARTUP_CODE, LocalSandboxBackend } from '@assay/sandbox';
 import { blobStoreConfigFromEnv, createBlobStore } from '@assay/storage';
 import { ArtifactCollector } from './artifact-collector';
 import { loadEnv } from './env';
@@ -15,9 +13,8 @@ import { CellRunner } from './cell-runner';
 import { executeFailureHandler, executeProcessor } from './execute-processor';
 import { notebookFailureHandler, notebookProcessor } from './notebook-processor';
 import { KernelSessions } from './kernel-sessions';
-import { PRELOAD_CODE, VARIABLES_HELPER_CODE } from './kernel-code';
 import { ReplicaPresence } from './replica-presence';
-import { SandboxSlots } from './sandbox-slots';
+import { createSandboxSlots } from './sandbox-backend';
 import { WarmPool } from './warm-pool';
 
 /** Composition root of the executor worker process. */
@@ -33,25 +30,13 @@ async function main(): Promise<void> {
     logger,
   });
   const blobs = await createBlobStore(blobStoreConfigFromEnv(env, env.ASSAY_DATA_DIR), { logger });
-  const backend = new LocalSandboxBackend({
-    pythonPath: env.ASSAY_PYTHON,
-    memoryLimitBytes: env.ASSAY_SANDBOX_MEMORY_BYTES,
-    kernelUidRange: { first: env.ASSAY_KERNEL_UID_FIRST, size: env.ASSAY_KERNEL_UID_COUNT },
-    processLimit: env.ASSAY_SANDBOX_PROCESS_LIMIT,
-    fileSizeLimitBytes: env.ASSAY_SANDBOX_FILE_SIZE_BYTES,
-    workspaceLimitBytes: env.ASSAY_SANDBOX_WORKSPACE_BYTES,
-    maxOutputBytes: env.ASSAY_MAX_OUTPUT_BYTES,
-    startupCode: [DEFAULT_STARTUP_CODE, VARIABLES_HELPER_CODE, env.ASSAY_KERNEL_PRELOAD ? PRELOAD_CODE : ''].join('\n'),
-    logger,
-  });
-  const slots = new SandboxSlots({ backend, workspacesDir: path.join(env.ASSAY_DATA_DIR, 'workspaces'), logger });
+  const slots = createSandboxSlots(env, blobs, logger);
   const pool = new WarmPool({ slots, size: env.ASSAY_WARM_POOL_SIZE, logger });
   // Unique per process, readable in the registry: which host and process holds a chat's kernel.
   const executorId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const sessions = new KernelSessions({
     slots,
     pool,
-    blobs,
     idleTtlMs: env.ASSAY_KERNEL_IDLE_TTL_MS,
     maxSessions: env.ASSAY_MAX_SESSIONS,
     registry,
@@ -120,7 +105,7 @@ async function main(): Promise<void> {
   });
   await workers.waitUntilReady();
   await presence.start();
-  logger.info({ concurrency: env.ASSAY_EXECUTOR_CONCURRENCY, executorId, maxSessions: env.ASSAY_MAX_SESSIONS }, 'executor worker ready');
+  logger.info({ backend: env.ASSAY_SANDBOX_BACKEND, concurrency: env.ASSAY_EXECUTOR_CONCURRENCY, executorId, maxSessions: env.ASSAY_MAX_SESSIONS }, 'executor worker ready');
 }
 
 runService('executor-worker', main);

@@ -6,25 +6,10 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { AssayError, ErrorCode } from '@assay/errors';
 import type { Logger } from '@assay/logger';
 import { z } from 'zod';
-import type { ReadOnlyBind } from '../types';
+import type { ReadOnlyBind, SandboxInputFile } from '../types';
 
-/**
- * A file to put in an E2B sandbox's workspace with `E2bSandbox.provideFiles`.
- *
- * @example
- * { name: 'sales.csv', key: file.id, open: async () => blobs.get(file.blobKey) }
- */
-export interface E2bInputFile {
-  /** Path under the workspace, e.g. `sales.csv`: relative, normalised, without `..`. */
-  name: string;
-  /**
-   * Identity of the content (a file id, a digest). A name already provided with the same key is
-   * not uploaded again, by this replica or any other.
-   */
-  key: string;
-  /** Opens the bytes; called only when the file must be uploaded. */
-  open: () => Promise<Uint8Array | Readable>;
-}
+/** A file to put in an E2B sandbox's workspace with `E2bSandbox.provideFiles` (see `SandboxInputFile`). */
+export type E2bInputFile = SandboxInputFile;
 
 /** One host file and where it goes in the sandbox. */
 export interface HostUpload {

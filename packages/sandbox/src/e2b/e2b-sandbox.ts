@@ -4,7 +4,9 @@ import type { Logger } from '@assay/logger';
 import type { Context, ExecutionError as E2bExecutionError, Sandbox as CodeInterpreterSandbox } from '@e2b/code-interpreter';
 import { DEFAULT_CELL_TIMEOUT_MS } from '../consts';
 import type { Execution } from '../execution';
-import type { KernelExit, RunCodeOptions, Sandbox, SandboxEvents } from '../types';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import type { KernelExit, RemoteWorkspace, RunCodeOptions, Sandbox, SandboxEvents, WorkspaceEntry } from '../types';
 import { E2B_INPUTS_MANIFEST_PATH, E2B_LIFETIME_MARGIN_MS } from './e2b-consts';
 import { e2bFailure, isE2bNotFound, isE2bTimeout } from './e2b-errors';
 import { E2bExecutionRecorder } from './e2b-execution-recorder';
@@ -43,7 +45,7 @@ const SERVER_ERROR_NAMES = new Set(['ContextRestarting', 'ExecutionAborted', 'Un
  * - The sandbox outlives this object: `close()` kills it, `detach()` leaves it running for
  *   `E2bSandboxBackend.connect()` from any process.
  */
-export class E2bSandbox implements Sandbox {
+export class E2bSandbox implements Sandbox, RemoteWorkspace {
   readonly id: string;
   private context: Promise<Context>;
   /** Grows each time the code context is replaced; a cell that sees it change was cut short. */
@@ -152,6 +154,53 @@ export class E2bSandbox implements Sandbox {
     const run = this.inputChain.then(() => this.uploadInputs(files));
     this.inputChain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The regular files under the workspace path, through E2B's filesystem API (one `list` call
+   * per directory). The version of a file is its modification time and size.
+   * @throws AssayError `SANDBOX_UNAVAILABLE` when E2B fails.
+   */
+  async listWorkspace(options: { maxDepth?: number; maxEntries?: number } = {}): Promise<WorkspaceEntry[]> {
+    this.assertUsable();
+    const maxDepth = options.maxDepth ?? 3;
+    let budget = options.maxEntries ?? 5_000;
+    const entries: WorkspaceEntry[] = [];
+    const request = { user: this.config.filesUser, requestTimeoutMs: this.config.requestTimeoutMs };
+    const walk = async (dir: string, prefix: string, depth: number): Promise<void> => {
+      for (const entry of await this.sdk.files.list(dir, { ...request, depth: 1 })) {
+        if (budget <= 0) return;
+        budget -= 1;
+        const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+        if (entry.type === 'dir') {
+          if (depth < maxDepth) await walk(entry.path, path, depth + 1);
+        } else if (entry.type === 'file' && entry.symlinkTarget === undefined) {
+          entries.push({ path, sizeBytes: entry.size, version: `${entry.modifiedTime?.getTime() ?? ''}:${entry.size}` });
+        }
+      }
+    };
+    try {
+      await walk(this.config.workspacePath, '', 0);
+    } catch (error) {
+      throw e2bFailure(error, 'listing the workspace', this.id);
+    }
+    return entries;
+  }
+
+  /** Streams a workspace file through E2B's filesystem API. */
+  async readWorkspaceFile(path: string): Promise<Readable> {
+    this.assertUsable();
+    const target = workspaceTarget(this.config.workspacePath, path);
+    try {
+      const stream = await this.sdk.files.read(target, {
+        format: 'stream',
+        user: this.config.filesUser,
+        requestTimeoutMs: this.config.requestTimeoutMs,
+      });
+      return Readable.fromWeb(stream as NodeReadableStream<Uint8Array>);
+    } catch (error) {
+      throw e2bFailure(error, `reading ${target}`, this.id);
+    }
   }
 
   on<E extends keyof SandboxEvents>(event: E, listener: SandboxEvents[E]): this {

@@ -22,6 +22,23 @@ export const ContentsModel = z.object({
 });
 export type ContentsModel = z.infer<typeof ContentsModel>;
 
+/** A directory's listing (`GET /api/contents/<dir>?content=1`): its entries, without their content. */
+export const DirectoryListing = z.object({
+  content: z.array(
+    z.object({
+      name: z.string(),
+      path: z.string(),
+      type: z.enum(['directory', 'file', 'notebook']),
+      last_modified: z.string().nullish(),
+      size: z.number().nullish(),
+    }),
+  ),
+});
+export type DirectoryListing = z.infer<typeof DirectoryListing>;
+
+/** A file with its content as base64 (`GET /api/contents/<file>?format=base64`). */
+const Base64File = z.object({ content: z.string(), format: z.literal('base64') });
+
 /** What a kernel is started with (`POST /api/kernels`). */
 export interface StartKernelBody {
   /** Kernel spec name. */
@@ -100,6 +117,25 @@ export class JupyterRestClient {
     const response = await this.call('GET', path, { expect: [200, 404] });
     if (response.status === 404) return undefined;
     return this.parse(ContentsModel, response, `GET ${path}`);
+  }
+
+  /** The entries of a directory (files, notebooks, sub-directories; hidden files as the server allows). */
+  async listDirectory(apiPath: string): Promise<DirectoryListing['content']> {
+    const path = `api/contents/${encodePath(apiPath)}?type=directory&content=1`;
+    const response = await this.call('GET', path, { expect: [200] });
+    return this.parse(DirectoryListing, response, `GET ${path}`).content;
+  }
+
+  /** A file's bytes (base64 over JSON, so the whole file is held in memory once). */
+  async readFile(apiPath: string): Promise<Buffer> {
+    const path = `api/contents/${encodePath(apiPath)}?type=file&format=base64&content=1`;
+    const response = await this.call('GET', path, { timeoutMs: this.options.startTimeoutMs, expect: [200] });
+    return Buffer.from(this.parse(Base64File, response, `GET ${path}`).content, 'base64');
+  }
+
+  /** Deletes a file or directory; one that does not exist counts as deleted. */
+  async deleteContents(apiPath: string): Promise<void> {
+    await this.call('DELETE', `api/contents/${encodePath(apiPath)}`, { expect: [204, 200, 404] });
   }
 
   /** Creates a directory (an existing one is left as it is). */

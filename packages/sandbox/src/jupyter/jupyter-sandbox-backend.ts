@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { AssayError, ErrorCode } from '@assay/errors';
 import { type Logger, createLogger } from '@assay/logger';
 import { DEFAULT_INTERRUPT_GRACE_MS, DEFAULT_START_TIMEOUT_MS, DEFAULT_STARTUP_CODE } from '../consts';
-import type { CreateSandboxOptions, Sandbox, SandboxBackend } from '../types';
+import type { CreateSandboxOptions, SandboxBackend } from '../types';
 import type { KernelPlacement } from './jupyter-kernel';
 import { JupyterRestClient } from './jupyter-rest-client';
 import { JupyterSandbox, type JupyterSandboxConfig } from './jupyter-sandbox';
@@ -57,6 +57,16 @@ export interface JupyterSandboxBackendOptions {
    * @defaultValue {@link DEFAULT_STARTUP_CODE}
    */
   startupCode?: string;
+  /**
+   * An absolute path, such as `/mnt/data`, that cells may use for the workspace although the
+   * server mounts nothing there: every cell's source has this path, where it stands as a path
+   * (followed by `/`, a quote, whitespace or the end), rewritten to the kernel's working
+   * directory before it runs (an IPython input transformer installed by the start-up code).
+   * Only literal occurrences in the cell's text are rewritten: a path assembled at run time
+   * (`os.path.join('/mnt', 'data')`) is not. Undefined: no rewrite.
+   * @defaultValue none
+   */
+  dataPathAlias?: string;
   /** Logger of sandboxes created without one. @defaultValue a silent logger */
   logger?: Logger;
 }
@@ -107,7 +117,7 @@ export class JupyterSandboxBackend implements SandboxBackend {
       kernelName,
       startTimeoutMs: timeouts.startTimeoutMs,
       interruptGraceMs: timeouts.interruptGraceMs,
-      startupCode: options.startupCode ?? DEFAULT_STARTUP_CODE,
+      startupCode: [options.startupCode ?? DEFAULT_STARTUP_CODE, dataPathAliasCode(options.dataPathAlias)].filter((code) => code !== '').join('\n'),
     };
     this.workspaceRoot = posix.normalize(options.workspaceRoot);
     this.contentsApi = options.contentsApi ?? true;
@@ -120,7 +130,7 @@ export class JupyterSandboxBackend implements SandboxBackend {
    * @throws AssayError `VALIDATION_FAILED` for a workspace outside `workspaceRoot` or read-only
    * binds; `SANDBOX_UNAVAILABLE` when the workspace is missing or the server refuses or fails.
    */
-  async create(options: CreateSandboxOptions): Promise<Sandbox> {
+  async create(options: CreateSandboxOptions): Promise<JupyterSandbox> {
     if ((options.readOnlyBinds ?? []).length > 0) {
       throw new AssayError(
         ErrorCode.VALIDATION_FAILED,
@@ -152,6 +162,18 @@ export class JupyterSandboxBackend implements SandboxBackend {
     this.assertContentsApi('ensureWorkspace');
     const { apiPath } = this.placementOf(workspaceDir);
     await this.createDirectories(apiPath);
+  }
+
+  /**
+   * Deletes a workspace directory and what it holds through the Contents API. A non-empty
+   * directory is only deleted by a server with `FileContentsManager.always_delete_dir=True`
+   * (else it answers 400), and goes to the trash unless `delete_to_trash=False`.
+   */
+  async removeWorkspace(workspaceDir: string): Promise<void> {
+    this.assertContentsApi('removeWorkspace');
+    const { apiPath } = this.placementOf(workspaceDir);
+    if (apiPath === '') throw invalid('removeWorkspace refuses to delete the server\'s root directory.');
+    await this.rest.deleteContents(apiPath);
   }
 
   /**
@@ -214,6 +236,28 @@ export class JupyterSandboxBackend implements SandboxBackend {
       throw invalid(`${operation} needs the Contents API, which this backend was told the server lacks (contentsApi: false).`);
     }
   }
+}
+
+/**
+ * Python that installs the input transformer of {@link JupyterSandboxBackendOptions.dataPathAlias}
+ * ('' without an alias). The kernel's working directory at start-up is its workspace.
+ */
+function dataPathAliasCode(alias: string | undefined): string {
+  if (alias === undefined) return '';
+  if (!posix.isAbsolute(alias) || posix.normalize(alias) !== alias || alias === '/' || alias.endsWith('/') || /['"\\\s]/.test(alias)) {
+    throw invalid(`dataPathAlias must be a normalised absolute path such as /mnt/data, got ${alias}.`);
+  }
+  return String.raw`
+def _assay_data_path_alias():
+    import os, re
+    workspace = os.getcwd()
+    pattern = re.compile(r'(?<![\w/.])' + re.escape('${alias}') + r'(?=/|["\'\s]|$)')
+    def rewrite(lines):
+        return [pattern.sub(lambda _match: workspace, line) for line in lines]
+    get_ipython().input_transformers_post.append(rewrite)
+_assay_data_path_alias()
+del _assay_data_path_alias
+`;
 }
 
 /** The base URL with a trailing slash, so relative API paths keep its `base_url` path. */

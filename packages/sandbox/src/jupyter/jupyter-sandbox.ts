@@ -5,7 +5,9 @@ import { DEFAULT_CELL_TIMEOUT_MS } from '../consts';
 import type { Execution } from '../execution';
 import { ExecutionRecorder } from '../execution-recorder';
 import type { ExecuteReplyContent } from '../protocol/messages';
-import type { KernelExit, RunCodeOptions, Sandbox, SandboxEvents } from '../types';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import type { KernelExit, RemoteWorkspace, RunCodeOptions, Sandbox, SandboxEvents, SandboxInputFile, WorkspaceEntry } from '../types';
 import type { JupyterKernelConfig, JupyterKernelEnd, KernelPlacement, KernelSource, StopReason } from './jupyter-kernel';
 import { JupyterKernel } from './jupyter-kernel';
 
@@ -26,7 +28,7 @@ type CellOutcome =
  * a fresh kernel when it dies during a cell. Holds the current kernel as a promise so that runs
  * queued behind a restart wait for the fresh kernel.
  */
-export class JupyterSandbox implements Sandbox {
+export class JupyterSandbox implements Sandbox, RemoteWorkspace {
   private kernel: Promise<JupyterKernel>;
   private runChain: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -35,6 +37,8 @@ export class JupyterSandbox implements Sandbox {
   private current: JupyterKernel | undefined;
   private readonly events = new EventEmitter();
   private generation = 0;
+  /** Input files this object uploaded: workspace path -> key (the workspace is this sandbox's own). */
+  private readonly provided = new Map<string, string>();
 
   private constructor(
     readonly id: string,
@@ -56,6 +60,54 @@ export class JupyterSandbox implements Sandbox {
   ): Promise<JupyterSandbox> {
     const kernel = await JupyterKernel.launch(config, { kind: 'new', placement }, logger);
     return new JupyterSandbox(id, placement, config, logger, kernel);
+  }
+
+  /**
+   * Uploads each input file not yet provided with the same key into the workspace through the
+   * Contents API (`PUT /api/contents/<workspace>/<name>`). Needs a server with the Contents API.
+   */
+  async provideFiles(files: readonly SandboxInputFile[]): Promise<void> {
+    for (const file of files) {
+      const relative = workspaceRelative(file.name);
+      if (this.provided.get(relative) === file.key) continue;
+      const data = await file.open();
+      const bytes = data instanceof Readable ? Buffer.concat(await data.toArray()) : data;
+      await this.config.rest.writeFile(this.apiPathOf(relative), bytes);
+      this.provided.set(relative, file.key);
+      this.logger.debug({ path: relative }, 'input file uploaded');
+    }
+  }
+
+  /** The regular files of the workspace through the Contents API; a file's version is its modification time and size. */
+  async listWorkspace(options: { maxDepth?: number; maxEntries?: number } = {}): Promise<WorkspaceEntry[]> {
+    const maxDepth = options.maxDepth ?? 3;
+    let budget = options.maxEntries ?? 5_000;
+    const entries: WorkspaceEntry[] = [];
+    const walk = async (relativeDir: string, depth: number): Promise<void> => {
+      for (const entry of await this.config.rest.listDirectory(this.apiPathOf(relativeDir))) {
+        if (budget <= 0) return;
+        budget -= 1;
+        const path = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
+        if (entry.type === 'directory') {
+          if (depth < maxDepth) await walk(path, depth + 1);
+        } else {
+          const sizeBytes = entry.size ?? 0;
+          entries.push({ path, sizeBytes, version: `${entry.last_modified ?? ''}:${sizeBytes}` });
+        }
+      }
+    };
+    await walk('', 0);
+    return entries;
+  }
+
+  /** A workspace file's bytes, read through the Contents API. */
+  async readWorkspaceFile(path: string): Promise<Readable> {
+    return Readable.from([await this.config.rest.readFile(this.apiPathOf(workspaceRelative(path)))]);
+  }
+
+  private apiPathOf(relative: string): string {
+    if (relative === '') return this.placement.apiPath;
+    return this.placement.apiPath === '' ? relative : `${this.placement.apiPath}/${relative}`;
   }
 
   get kernelGeneration(): number {
@@ -319,4 +371,17 @@ const RAISE_TIMEOUT = 'Pass a larger timeoutMs to runCode to allow longer cells.
 /** "60 s", "1.5 s". */
 function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/** A path inside the workspace, refusing absolute paths and `..`. */
+function workspaceRelative(name: string): string {
+  const normalised = posix.normalize(name);
+  if (name === '' || posix.isAbsolute(name) || normalised !== name || normalised === '..' || normalised.startsWith('../')) {
+    throw new AssayError(
+      ErrorCode.VALIDATION_FAILED,
+      `A workspace file name must be a normalised relative path (like "sales.csv"), got "${name}".`,
+      { status: 400 },
+    );
+  }
+  return normalised;
 }
