@@ -5,7 +5,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@assay/db';
 import { KernelControl } from '@assay/events';
-import { createLogger } from '@assay/logger';
+import { createLogger, type Logger } from '@assay/logger';
 import { ServiceMetrics } from '@assay/metrics';
 import { connectPipeline } from '@assay/pipeline';
 import { QuotaLimiter } from '@assay/quota';
@@ -41,6 +41,8 @@ export interface InProcessGateway {
   keyPrefix: string;
   /** Every log line the gateway wrote, parsed. */
   logs: Array<Record<string, unknown>>;
+  /** The logger writing them. */
+  logsLogger: Logger;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,7 @@ export async function startGateway(options: InProcessGatewayOptions = {}): Promi
     blobs,
     keyPrefix,
     logs,
+    logsLogger: logger,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
