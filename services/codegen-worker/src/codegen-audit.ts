@@ -14,6 +14,12 @@ export interface AuditedCodegenOptions {
   provider: CodegenProvider;
   /** See {@link CodegenAuditMode}. @defaultValue "full" */
   mode?: CodegenAuditMode;
+  /**
+   * Told the tokens of every call, failed calls included (an invalid answer is paid for too):
+   * the tenant's daily quota and the tokens metric. A throw is logged, never fails the call.
+   * @defaultValue nothing
+   */
+  onUsage?: (tenantId: string, usage: CodegenUsage, model: string | undefined) => Promise<void>;
 }
 
 /** Which message a call is for. */
@@ -44,8 +50,10 @@ export class AuditedCodegen {
   readonly #prisma: PrismaClient;
   readonly #provider: CodegenProvider;
   readonly #mode: CodegenAuditMode;
+  readonly #onUsage: AuditedCodegenOptions['onUsage'];
 
   constructor(options: AuditedCodegenOptions) {
+    this.#onUsage = options.onUsage;
     this.#prisma = options.prisma;
     this.#provider = options.provider;
     this.#mode = options.mode ?? 'full';
@@ -82,6 +90,9 @@ export class AuditedCodegen {
     model: string | undefined,
     logger: Logger,
   ): Promise<void> {
+    if (usage !== undefined && this.#onUsage !== undefined) {
+      await this.#onUsage(target.tenantId, usage, model ?? sent.at(-1)?.model).catch((error: unknown) => logger.warn({ err: error }, 'could not record token usage'));
+    }
     const prompt = sent[sent.length - 1];
     // Nothing was sent (the request was rejected before a prompt was built): nothing to audit.
     if (prompt === undefined) return;

@@ -19,8 +19,8 @@ export interface CodegenProcessorOptions {
   /** What the CodegenCall audit row keeps of each prompt. @defaultValue "full" */
   auditMode?: CodegenAuditMode;
   /**
-   * Told the provider's token counts after each generation (the tenant's daily token quota, the
-   * tokens metric). A failure there is logged, never fails the job.
+   * Told the provider's token counts after each call, failed calls included (the tenant's daily
+   * token quota, the tokens metric). A failure there is logged, never fails the job.
    * @defaultValue nothing
    */
   onUsage?: (tenantId: string, usage: CodegenUsage, model: string | undefined) => Promise<void>;
@@ -33,7 +33,12 @@ export interface CodegenProcessorOptions {
  * for the last one).
  */
 export function codegenProcessor(options: CodegenProcessorOptions): JobProcessor<'codegen'> {
-  const audited = new AuditedCodegen({ prisma: options.prisma, provider: options.provider, mode: options.auditMode ?? 'full' });
+  const audited = new AuditedCodegen({
+    prisma: options.prisma,
+    provider: options.provider,
+    mode: options.auditMode ?? 'full',
+    ...(options.onUsage === undefined ? {} : { onUsage: options.onUsage }),
+  });
   return async ({ tenantId, chatId, messageId }, { logger }) => {
     const scope = new TenantScope(options.prisma, tenantId);
     const message = await scope.messages.get(messageId);
@@ -58,9 +63,6 @@ export function codegenProcessor(options: CodegenProcessorOptions): JobProcessor
       await deltas.flush();
     }
     logger.info({ provider: options.provider.name, cells: result.cells.length, usage: result.usage, model: result.model }, 'cells generated');
-    if (result.usage !== undefined && options.onUsage !== undefined) {
-      await options.onUsage(tenantId, result.usage, result.model).catch((error: unknown) => logger.warn({ err: error }, 'could not record token usage'));
-    }
 
     const cells = await scope.messages.finishGeneration(chatId, messageId, result.cells, options.provider.name);
     if (cells === null) return;
