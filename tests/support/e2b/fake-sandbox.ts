@@ -33,7 +33,10 @@ def _e2b_template_formatters():
             if pandas is None or not isinstance(obj, pandas.DataFrame):
                 return None
             columns = obj.to_dict(orient="list")
-            return {str(name): [v.isoformat() if isinstance(v, pandas.Timestamp) else v for v in values] for name, values in columns.items()}
+            columns = {str(name): [v.isoformat() if isinstance(v, pandas.Timestamp) else v for v in values] for name, values in columns.items()}
+            # Values JSON cannot carry (a dtype, a Decimal) as text, so that a frame of them
+            # still displays instead of failing the cell when the kernel serialises the message.
+            return json.loads(json.dumps(columns, default=str))
 
     class ContainersAsJson(JSONFormatter):
         def __call__(self, obj):
