@@ -74,7 +74,6 @@ describe('metadata-only contract (default privacy level)', () => {
     const printed = JSON.stringify(chat.messages.find((message) => message.id === firstId)?.cells.map((cell) => cell.outputs));
     // The kernel did see the values (so the test would notice them leaking)...
     for (const marker of MARKERS) expect(printed).toContain(marker);
-    expect(printed).toContain("invalid literal for int() with base 10: 'MARMOT-8841'");
 
     // ...the model never did, in any request of the run.
     expect(mock.requests.length).toBeGreaterThanOrEqual(2);
@@ -89,8 +88,11 @@ describe('metadata-only contract (default privacy level)', () => {
     expect(user).toContain("df = pd.read_csv('/mnt/data/markers.csv')");
     expect(user).toMatch(/- stream, \d+ bytes/);
     expect(user).toMatch(/- execute_result \["text\/plain","text\/html"\], \d+ bytes|- execute_result \["text\/html","text\/plain"\], \d+ bytes/);
-    expect(user).toContain('"ValueError"');
-    expect(user).toContain("'‹masked›'");
+    // The error of message 1 (`int('MARMOT-8841')`) reached the model — as the follow-up's last
+    // error, or in a repair request — with its value masked.
+    const withError = mock.requests.filter((request) => request.rawBody.includes('\\"ValueError\\"'));
+    expect(withError.length).toBeGreaterThan(0);
+    for (const request of withError) expect(request.rawBody).toContain("invalid literal for int() with base 10: '‹masked›'");
     // The hostile header is a JSON-quoted column name inside the data block.
     expect(user).toMatch(new RegExp(`<file_metadata[^>]*>[\\s\\S]*Columns: \\["${HOSTILE_HEADER}","amount"\\][\\s\\S]*</file_metadata>`));
 
