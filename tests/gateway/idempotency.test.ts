@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BatchResource, ChatResource, ErrorBody, MessageResource } from '@assay/contracts';
+import { BatchResource, ChatResource, ErrorBody, FileResource, MessageResource } from '@assay/contracts';
 import { createTenantWithApiKey } from '@assay/db';
 import { z } from 'zod';
 import { startGateway, type InProcessGateway } from './support/in-process-gateway';
@@ -107,6 +109,37 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(404);
     expect(await post(gateway, apiKey, missingChat, { content: 'x' }, key)).toMatchObject({ status: 404, replayed: true });
     expect((await post(gateway, apiKey, '/v1/chats', {}, 'has space')).status).toBe(400);
+  });
+
+  it('stores one file from concurrent duplicate uploads, drops the retries\' bytes, and refuses the key for other content', async () => {
+    const { tenantId, apiKey } = await tenant();
+    const upload = async (content: string, key: string): Promise<Answer> => {
+      const form = new FormData();
+      form.append('file', new Blob([content], { type: 'text/csv' }), 'sales.csv');
+      const response = await fetch(`${gateway.baseUrl}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'idempotency-key': key }, body: form });
+      return { status: response.status, replayed: response.headers.get('idempotent-replayed') === 'true', json: await response.json() };
+    };
+    const blobFiles = async (): Promise<number> =>
+      (await fs.readdir(path.join(gateway.dataDir, 'blobs', tenantId), { recursive: true, withFileTypes: true }).catch(() => [])).filter((entry) => entry.isFile()).length;
+
+    const key = randomUUID();
+    const content = `region,amount\n${tenantId},1\n`;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => upload(content, key)));
+    expect(await gateway.prisma.file.count({ where: { tenantId } })).toBe(1);
+    const accepted = answers.filter((answer) => answer.status === 202);
+    expect(accepted.length + answers.filter((answer) => answer.status === 409).length).toBe(answers.length);
+    expect(new Set(accepted.map((answer) => FileResource.parse(answer.json).id)).size).toBe(1);
+
+    const retry = await upload(content, key);
+    expect(retry).toMatchObject({ status: 202, replayed: true });
+    expect(FileResource.parse(retry.json).id).toBe(FileResource.parse(accepted[0]?.json).id);
+    expect(await blobFiles()).toBe(1);
+
+    const other = await upload(`${content}more,2\n`, key);
+    expect(other.status).toBe(422);
+    expect(ErrorBody.parse(other.json).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await gateway.prisma.file.count({ where: { tenantId } })).toBe(1);
+    expect(await blobFiles()).toBe(1);
   });
 
   it('does the work again once the retention window has passed', async () => {

@@ -108,6 +108,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       logger: options.logger,
       maxUploadBytes: options.limits.maxUploadBytes,
       defaultStorageQuotaBytes: options.limits.defaultStorageQuotaBytes,
+      idempotency: { logger: options.logger, ...(options.idempotencyRetentionMs === undefined ? {} : { retentionMs: options.idempotencyRetentionMs }) },
     }),
   );
   v1.use(

@@ -38,6 +38,8 @@ export interface InProcessGateway {
   prisma: PrismaClient;
   redis: Redis;
   blobs: BlobStore;
+  /** Holds the local blob store (`blobs/`). */
+  dataDir: string;
   keyPrefix: string;
   /** Every log line the gateway wrote, parsed. */
   logs: Array<Record<string, unknown>>;
@@ -112,6 +114,7 @@ export async function startGateway(options: InProcessGatewayOptions = {}): Promi
     prisma,
     redis,
     blobs,
+    dataDir,
     keyPrefix,
     logs,
     logsLogger: logger,

@@ -94,7 +94,7 @@ const List = <S extends z.ZodType>(item: S) => z.object({ data: z.array(item) })
 /** Every route of the gateway, documented. */
 export const API_OPERATIONS: readonly ApiOperation[] = [
   // Files
-  { method: 'POST', path: '/v1/files', tag: 'Files', auth: 'apiKey', summary: 'Upload a table (.csv, .tsv, .xlsx, .xls) as the multipart part `file`; ingest runs in the background.', body: 'multipart-file', responses: { 202: { description: 'Stored; status pending until ingested.', schema: FileResource, example: { ...fileExample, status: 'pending', metadata: null, ingestedAt: null } } } },
+  { method: 'POST', path: '/v1/files', tag: 'Files', auth: 'apiKey', summary: 'Upload a table (.csv, .tsv, .xlsx, .xls) as the multipart part `file`; ingest runs in the background.', idempotent: true, body: 'multipart-file', responses: { 202: { description: 'Stored; status pending until ingested.', schema: FileResource, example: { ...fileExample, status: 'pending', metadata: null, ingestedAt: null } } } },
   { method: 'GET', path: '/v1/files', tag: 'Files', auth: 'apiKey', summary: 'List files, newest first.', paged: true, responses: { 200: { description: 'A page of files.', schema: Page(FileResource), example: { data: [fileExample], nextCursor: null } } } },
   { method: 'GET', path: '/v1/files/:fileId', tag: 'Files', auth: 'apiKey', summary: 'A file with its ingest status and metadata (headers, row counts).', responses: { 200: { description: 'The file.', schema: FileResource, example: fileExample } } },
   { method: 'DELETE', path: '/v1/files/:fileId', tag: 'Files', auth: 'apiKey', summary: 'Delete a file no message uses (409 otherwise); its bytes go once no identical upload shares them.', responses: { 204: { description: 'Deleted.' } } },

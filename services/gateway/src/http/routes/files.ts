@@ -5,6 +5,7 @@ import type { JobQueues } from '@assay/queue';
 import type { BlobStore } from '@assay/storage';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
+import { claimIdempotencyKey, idempotencyKeyOf, type IdempotencyOptions } from '../idempotency';
 import { pageOf, pageRequest } from '../pagination';
 import { receiveUpload } from '../upload';
 import { sendValid } from '../validate';
@@ -16,6 +17,8 @@ export interface FileRoutesOptions {
   maxUploadBytes: number;
   /** Bytes a tenant may store when it has no quota of its own. */
   defaultStorageQuotaBytes: number;
+  /** Uploads with an Idempotency-Key are fingerprinted by name and content once stored. */
+  idempotency: IdempotencyOptions;
 }
 
 /** `/v1/files`: upload a table, list files, read one's metadata and ingest status, delete an unused one. */
@@ -24,6 +27,7 @@ export function fileRoutes(options: FileRoutesOptions): Router {
 
   router.post('/', async (req, res) => {
     const tenant = tenantOf(res);
+    const idempotencyKey = idempotencyKeyOf(req);
     let upload;
     try {
       upload = await receiveUpload(req, { blobs: options.blobs, maxBytes: options.maxUploadBytes, keyPrefix: tenant.tenantId });
@@ -33,6 +37,21 @@ export function fileRoutes(options: FileRoutesOptions): Router {
       req.unpipe();
       req.resume();
       throw error;
+    }
+
+    if (idempotencyKey !== undefined) {
+      // Only now is the request known (name and content): a retry has sent its bytes again, which
+      // are dropped (its new blob is referenced by nothing) and the first answer is replayed.
+      const fingerprint = `POST /v1/files\n${upload.name}\n${upload.format}\n${upload.blob.sha256}\n${upload.blob.sizeBytes}`;
+      const dropUpload = () => options.blobs.delete(upload.blob.key).catch(() => undefined);
+      let proceed = false;
+      try {
+        proceed = await claimIdempotencyKey(res, idempotencyKey, fingerprint, { ...options.idempotency, beforeReplay: dropUpload });
+      } catch (error) {
+        await dropUpload();
+        throw error;
+      }
+      if (!proceed) return;
     }
 
     let stored;
