@@ -201,7 +201,14 @@ describe('batches', () => {
 describe('GET /v1/usage', () => {
   it('counts what the tenant stores and has run', async () => {
     const { client, scope } = await newClient();
-    expect(await client.ok('GET', '/v1/usage', UsageResource.strict())).toEqual({ storageBytes: 0, files: 0, chats: 0, messages: 0, executedCells: 0, artifacts: 0 });
+    const idle = await client.ok('GET', '/v1/usage', UsageResource.strict());
+    expect(idle).toMatchObject({ storageBytes: 0, files: 0, chats: 0, messages: 0, executedCells: 0, artifacts: 0 });
+    // The in-process gateway's defaults: 1000 uploads and executions per hour, 1 000 000 tokens per day.
+    expect(idle.quotas).toEqual({
+      uploads: { limit: 1000, used: 0, remaining: 1000, resetSeconds: 0 },
+      executions: { limit: 1000, used: 0, remaining: 1000, resetSeconds: 0 },
+      tokens: { limit: 1_000_000, used: 0, remaining: 1_000_000, resetSeconds: 0 },
+    });
     await client.upload('a.csv', 'n\n1\n');
     await client.upload('b.csv', 'n\n1\n');
     await client.upload('c.csv', 'n\n22\n');
@@ -209,7 +216,8 @@ describe('GET /v1/usage', () => {
     await client.ok('POST', `/v1/chats/${chat.id}/messages`, MessageResource, { content: 'q' }, 202);
     const cell = await scope.cells.insert(chat.id, { kind: 'code', source: '1' });
     await scope.cells.complete(cell.id, { status: 'ok', outputs: [], executionCount: 1 });
-    expect(await client.ok('GET', '/v1/usage', UsageResource)).toEqual({
+    const used = await client.ok('GET', '/v1/usage', UsageResource);
+    expect(used).toMatchObject({
       // Two uploads share content: counted once.
       storageBytes: 'n\n1\n'.length + 'n\n22\n'.length,
       files: 3,
@@ -218,5 +226,9 @@ describe('GET /v1/usage', () => {
       executedCells: 1,
       artifacts: 0,
     });
+    expect(used.quotas.uploads).toMatchObject({ used: 3, remaining: 997 });
+    expect(used.quotas.executions).toMatchObject({ used: 1, remaining: 999 });
+    expect(used.quotas.uploads.resetSeconds).toBeGreaterThan(0);
+    expect(used.quotas.tokens.used).toBe(0);
   });
 });

@@ -55,6 +55,7 @@ export {
   MAX_BATCH_ITEMS,
   MAX_PAGE_LIMIT,
   Page,
+  QuotaUsageResource,
   UsageResource,
 } from './rest';
 export {

@@ -75,7 +75,17 @@ export const BatchResource = z.object({
 });
 export type BatchResource = z.infer<typeof BatchResource>;
 
-/** What a tenant holds and has used, read from the database. */
+/** A tenant's use of one rate quota in its current window. */
+export const QuotaUsageResource = z.object({
+  limit: z.number().int().nonnegative(),
+  used: z.number().int().nonnegative(),
+  remaining: z.number().int().nonnegative(),
+  /** Seconds until the window ends and the count starts again (0: no window open). */
+  resetSeconds: z.number().int().nonnegative(),
+});
+export type QuotaUsageResource = z.infer<typeof QuotaUsageResource>;
+
+/** What a tenant holds (from the database) and how much of its rate quotas it has used (from Redis). */
 export const UsageResource = z.object({
   /** Bytes in the blob store, each distinct content counted once (what the storage quota counts). */
   storageBytes: z.number().int().nonnegative(),
@@ -86,5 +96,7 @@ export const UsageResource = z.object({
   executedCells: z.number().int().nonnegative(),
   /** Files analysis code wrote. */
   artifacts: z.number().int().nonnegative(),
+  /** Uploads this hour, executions (messages and cell runs) this hour, model tokens today. */
+  quotas: z.object({ uploads: QuotaUsageResource, executions: QuotaUsageResource, tokens: QuotaUsageResource }),
 });
 export type UsageResource = z.infer<typeof UsageResource>;

@@ -15,6 +15,7 @@ export { TenantScope } from './tenant-scope';
 export { TenantAdmin } from './tenant-admin';
 export type { RevokedApiKey, TenantSettings } from './tenant-admin';
 export type { NewArtifact } from './repositories/artifact-repository';
+export type { StoredUsage } from './repositories/usage-repository';
 export type { IdempotencyClaim, IdempotencyClaimOptions } from './repositories/idempotency-repository';
 export type { RunnableCell } from './repositories/cell-repository';
 export type { NewFile, StoreFileOptions, StoredFile } from './repositories/file-repository';

@@ -131,7 +131,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   v1.use('/artifacts', artifactRoutes({ blobs: options.blobs, logger: options.logger }));
   v1.use('/messages', messageRoutes());
   v1.use('/batches', batchRoutes({ pipeline: options.pipeline, maxFilesPerChat: options.limits.maxFilesPerChat, logger: options.logger }));
-  v1.use('/usage', usageRoutes());
+  v1.use('/usage', usageRoutes({ quota: options.quota }));
   app.use('/v1', v1);
 
   app.use(unknownRoute);

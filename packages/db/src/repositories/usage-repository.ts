@@ -1,4 +1,7 @@
 import type { UsageResource } from '@assay/contracts';
+
+/** What the database knows of a tenant's usage (the rate quotas live in Redis). */
+export type StoredUsage = Omit<UsageResource, 'quotas'>;
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { FileRepository } from './file-repository';
 
@@ -10,7 +13,7 @@ export class UsageRepository {
     private readonly files: FileRepository,
   ) {}
 
-  async get(): Promise<UsageResource> {
+  async get(): Promise<StoredUsage> {
     const where = { tenantId: this.tenantId };
     const [storageBytes, files, chats, messages, executedCells, artifacts] = await Promise.all([
       this.files.storedBytes(),

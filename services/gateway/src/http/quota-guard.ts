@@ -34,6 +34,14 @@ const LIMIT_OF = {
 export class QuotaGuard {
   constructor(private readonly options: QuotaGuardOptions) {}
 
+  /** The tenant's current use of each rate quota, against its limits (for `GET /v1/usage`). */
+  async usageOf(tenantId: string): Promise<Record<RateQuota, QuotaUsage>> {
+    const limits = await this.options.limits.limitsOf(tenantId);
+    const quotas = Object.keys(LIMIT_OF) as RateQuota[];
+    const usages = await Promise.all(quotas.map((quota) => this.options.limiter.usage(tenantId, quota, limits[LIMIT_OF[quota]])));
+    return { uploads: usageAt(usages, 0), executions: usageAt(usages, 1), tokens: usageAt(usages, 2) };
+  }
+
   consume(quota: RateQuota): RequestHandler {
     return async (req, res, next) => {
       const tenantId = tenantOf(res).tenantId;
@@ -95,4 +103,10 @@ function setRateLimitHeaders(res: Response, usage: Pick<QuotaUsage, 'limit' | 'r
   res.setHeader('X-RateLimit-Limit', String(usage.limit));
   res.setHeader('X-RateLimit-Remaining', String(usage.remaining));
   res.setHeader('X-RateLimit-Reset', String(usage.resetSeconds));
+}
+
+function usageAt(usages: readonly QuotaUsage[], index: number): QuotaUsage {
+  const usage = usages[index];
+  if (!usage) throw new Error(`No usage read for quota ${index}.`);
+  return usage;
 }
