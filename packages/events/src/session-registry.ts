@@ -78,6 +78,25 @@ export class SessionRegistry {
     return (await this.isExecutorAlive(entry.executorId)) ? entry.executorId : undefined;
   }
 
+  /**
+   * Remembers the remote sandbox (an E2B sandbox id) that holds a chat's kernel for `ttlMs` (the
+   * sandbox's own lifetime), so that any executor replica can reconnect to it with its variables.
+   */
+  async rememberSandbox(tenantId: string, chatId: string, sandboxId: string, ttlMs: number): Promise<void> {
+    await this.options.redis.set(this.sandboxKey(tenantId, chatId), sandboxId, 'PX', ttlMs);
+  }
+
+  /** The remote sandbox remembered for a chat, if its lifetime has not passed. */
+  async sandboxOf(tenantId: string, chatId: string): Promise<string | undefined> {
+    return (await this.options.redis.get(this.sandboxKey(tenantId, chatId))) ?? undefined;
+  }
+
+  /** Forgets a chat's remote sandbox if it is still `sandboxId` (another replica may have made a new one). */
+  async forgetSandbox(tenantId: string, chatId: string, sandboxId: string): Promise<void> {
+    const key = this.sandboxKey(tenantId, chatId);
+    if ((await this.options.redis.get(key)) === sandboxId) await this.options.redis.del(key);
+  }
+
   /** Says that `executorId` is alive for the next `ttlMs`; also lists it among known executors. */
   async heartbeat(executorId: string, ttlMs: number): Promise<void> {
     await this.options.redis
@@ -104,6 +123,10 @@ export class SessionRegistry {
 
   private isLive(entry: SessionEntry): boolean {
     return Date.now() - entry.lastUsedAt < this.options.staleAfterMs;
+  }
+
+  private sandboxKey(tenantId: string, chatId: string): string {
+    return `${this.options.prefix}:sandbox:${tenantId}:${chatId}`;
   }
 
   private key(tenantId: string): string {
