@@ -198,6 +198,21 @@ describe('batches', () => {
   });
 });
 
+describe('batches and the executions quota', () => {
+  it('counts one execution per item: a batch past the limit is refused whole (429) and creates nothing', async () => {
+    const { client, scope } = await newClient();
+    await gateway.prisma.tenant.update({ where: { id: scope.tenantId }, data: { limits: { executionsPerHour: 3 } } });
+    const items = (count: number) => ({ items: Array.from({ length: count }, (_, i) => ({ question: `q${i}?` })) });
+    const refused = await client.error('POST', '/v1/batches', 429, items(4));
+    expect(refused.code).toBe('QUOTA_EXCEEDED');
+    expect(await gateway.prisma.chat.count({ where: { tenantId: scope.tenantId } })).toBe(0);
+    await client.ok('POST', '/v1/batches', BatchResource, items(3), 202);
+    const usage = await client.ok('GET', '/v1/usage', UsageResource);
+    expect(usage.quotas.executions).toMatchObject({ limit: 3, used: 3, remaining: 0 });
+    expect(usage.chats).toBe(3);
+  });
+});
+
 describe('GET /v1/usage', () => {
   it('counts what the tenant stores and has run', async () => {
     const { client, scope } = await newClient();

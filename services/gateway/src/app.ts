@@ -14,7 +14,7 @@ import { errorHandler, unknownRoute } from './http/errors';
 import { idempotencyKeys } from './http/idempotency';
 import { openApiDocument } from './http/openapi';
 import { artifactRoutes } from './http/routes/artifacts';
-import { batchRoutes } from './http/routes/batches';
+import { batchItemCount, batchRoutes } from './http/routes/batches';
 import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
@@ -99,7 +99,8 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   v1.post('/files', options.quota.consume('uploads'));
   v1.post('/chats/:chatId/messages', options.quota.requireAvailable('tokens'), options.quota.consume('executions'));
   v1.post(['/chats/:chatId/cells/:cellId/run', '/chats/:chatId/run-all'], options.quota.consume('executions'));
-  v1.post('/batches', options.quota.requireAvailable('tokens'), options.quota.consume('executions'));
+  // A batch counts one execution per item (an unreadable body counts one; the route then refuses it).
+  v1.post('/batches', options.quota.requireAvailable('tokens'), options.quota.consume('executions', batchItemCount));
   v1.use(
     '/files',
     fileRoutes({

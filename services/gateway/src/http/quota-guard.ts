@@ -1,7 +1,7 @@
 import { QuotaExceededError } from '@assay/errors';
 import type { Logger } from '@assay/logger';
 import type { QuotaGrant, QuotaLimiter, QuotaUsage, RateQuota, TenantLimits } from '@assay/quota';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { tenantOf } from './auth';
 import type { TenantLimitsSource } from './tenant-limits';
 
@@ -42,13 +42,18 @@ export class QuotaGuard {
     return { uploads: usageAt(usages, 0), executions: usageAt(usages, 1), tokens: usageAt(usages, 2) };
   }
 
-  consume(quota: RateQuota): RequestHandler {
+  /**
+   * @param pointsOf units the request uses (e.g. a batch's items; the JSON body is parsed by
+   *   then); at least 1
+   */
+  consume(quota: RateQuota, pointsOf?: (req: Request) => number): RequestHandler {
     return async (req, res, next) => {
       const tenantId = tenantOf(res).tenantId;
       const limits = await this.limitsFor(res, tenantId);
+      const points = Math.max(1, Math.floor(pointsOf?.(req) ?? 1));
       let grant: QuotaGrant;
       try {
-        grant = await this.options.limiter.consume(tenantId, quota, limits[LIMIT_OF[quota]]);
+        grant = await this.options.limiter.consume(tenantId, quota, limits[LIMIT_OF[quota]], points);
       } catch (error) {
         if (error instanceof QuotaExceededError) {
           setRateLimitHeaders(res, { limit: error.quota.limit, remaining: error.quota.remaining, resetSeconds: error.quota.retryAfterSeconds ?? 0 });

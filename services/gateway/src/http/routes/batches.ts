@@ -3,7 +3,7 @@ import type { Batch, MessageRow, MessageWithFiles, TenantScope } from '@assay/db
 import { ErrorCode, UnavailableError, UnprocessableError } from '@assay/errors';
 import type { Logger } from '@assay/logger';
 import type { MessagePipeline } from '@assay/pipeline';
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { tenantOf } from '../auth';
 import { parseBody, sendValid } from '../validate';
 
@@ -120,4 +120,11 @@ function itemOf(message: MessageRow): BatchItemResource {
     failure: message.failureCode === null ? null : { code: message.failureCode, message: message.failureReason ?? '' },
     completedAt: message.completedAt?.toISOString() ?? null,
   };
+}
+
+/** Items in a batch request's body, for the executions quota (1 when the body is not a batch). */
+export function batchItemCount(req: Request): number {
+  const body: unknown = req.body;
+  const items = typeof body === 'object' && body !== null ? (body as { items?: unknown }).items : undefined;
+  return Array.isArray(items) && items.length > 0 ? items.length : 1;
 }
