@@ -7,7 +7,10 @@ import { ServiceStack } from '../support/service-stack';
 /** What {@link runRemoteBackendScenario} found, for the backend-specific assertions. */
 export interface ScenarioResult {
   stack: ServiceStack;
+  apiKey: string;
   chatId: string;
+  /** The cell that wrote out.csv; it left `totals` (north 7, south 5) in the kernel. */
+  writerCellId: string;
 }
 
 const SALES_CSV = 'region,units\nnorth,3\nsouth,5\nnorth,4\n';
@@ -75,7 +78,7 @@ export async function runRemoteBackendScenario(env: Record<string, string>): Pro
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/csv');
     expect(await response.text()).toBe('region,units\nnorth,7\nsouth,5\n');
-    return { stack, chatId };
+    return { stack, apiKey, chatId, writerCellId: inserted.id };
   } catch (error) {
     await stack.stop();
     throw error;

@@ -108,11 +108,42 @@ export class KernelSessions {
     return starting;
   }
 
-  /** Tells the registry (best effort: it only feeds the per-tenant limit) that this executor holds the chat. */
+  /**
+   * Tells the registry (best effort: it only feeds the per-tenant limit and routing) that this
+   * executor holds the chat, and, for sandboxes any replica can reach, which sandbox it is.
+   */
   private announce(session: ChatSession): void {
     this.options.registry.record(session.tenantId, session.chatId, this.options.executorId).catch((error: unknown) => {
       this.options.logger.warn({ err: error, chatId: session.chatId }, 'could not record the session in the registry');
     });
+    if (this.options.slots.reconnectable) {
+      // Each use pushes the sandbox's lifetime (the idle TTL) forward; so does this record.
+      this.options.registry.rememberSandbox(session.tenantId, session.chatId, session.sandbox.id, this.options.idleTtlMs).catch((error: unknown) => {
+        this.options.logger.warn({ err: error, chatId: session.chatId }, "could not record the chat's sandbox id");
+      });
+    }
+  }
+
+  /**
+   * The chat's earlier sandbox, if the backend's sandboxes outlive their executor (E2B) and the
+   * registry remembers one that still runs; undefined otherwise (then a new one is started).
+   */
+  private async reconnect(tenantId: string, chatId: string, logger: Logger): Promise<{ slot: SandboxSlot; resumed: boolean } | undefined> {
+    if (!this.options.slots.reconnectable) return undefined;
+    const sandboxId = await this.options.registry.sandboxOf(tenantId, chatId).catch((error: unknown) => {
+      logger.warn({ err: error }, "could not read the chat's sandbox id; starting a new sandbox");
+      return undefined;
+    });
+    if (sandboxId === undefined) return undefined;
+    try {
+      const reconnected = await this.options.slots.reconnect(sandboxId, logger);
+      logger.info({ sandboxId, resumed: reconnected.resumed }, "reconnected to the chat's sandbox");
+      return reconnected;
+    } catch (error) {
+      logger.warn({ err: error, sandboxId }, "the chat's sandbox is gone; starting a new one");
+      await this.options.registry.forgetSandbox(tenantId, chatId, sandboxId).catch(() => undefined);
+      return undefined;
+    }
   }
 
   /**
@@ -176,8 +207,9 @@ export class KernelSessions {
   private async start(tenantId: string, chatId: string): Promise<ChatSession> {
     await this.makeRoom();
     const logger = this.options.logger.child({ tenantId, chatId });
-    const pooled = this.options.pool.take();
-    const slot = pooled ?? (await this.options.slots.open(logger));
+    const reconnected = await this.reconnect(tenantId, chatId, logger);
+    const pooled = reconnected === undefined ? this.options.pool.take() : undefined;
+    const slot = reconnected?.slot ?? pooled ?? (await this.options.slots.open(logger));
     const { sandbox } = slot;
     const session: ChatSession = {
       tenantId,
@@ -193,8 +225,12 @@ export class KernelSessions {
       session.stateLost = true;
       logger.warn({ ...exit, sandboxId: sandbox.id }, 'kernel exited on its own');
     });
+    // A sandbox that kept its kernel has the chat's variables: no replay needed.
+    if (reconnected?.resumed === true) markUpToDate(session);
     this.sessions.set(chatId, session);
-    logger.info({ sandboxId: sandbox.id, warm: pooled !== undefined }, pooled ? 'kernel taken from the warm pool' : 'kernel started');
+    if (reconnected === undefined) {
+      logger.info({ sandboxId: sandbox.id, warm: pooled !== undefined }, pooled ? 'kernel taken from the warm pool' : 'kernel started');
+    }
     return session;
   }
 
@@ -203,6 +239,9 @@ export class KernelSessions {
     if (!session) return;
     this.sessions.delete(chatId);
     await (how === 'close' ? this.options.slots.close(session.slot) : this.options.slots.detach(session.slot));
+    if (how === 'close' && this.options.slots.reconnectable) {
+      await this.options.registry.forgetSandbox(session.tenantId, chatId, session.sandbox.id).catch(() => undefined);
+    }
     await this.options.registry.remove(session.tenantId, chatId, this.options.executorId).catch((error: unknown) => {
       this.options.logger.warn({ err: error, chatId }, 'could not remove the session from the registry');
     });

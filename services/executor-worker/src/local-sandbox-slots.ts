@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ChangedFile, WorkspaceSnapshot } from '@assay/artifacts';
+import { AssayError, ErrorCode } from '@assay/errors';
 import type { Logger } from '@assay/logger';
 import type { SandboxBackend } from '@assay/sandbox';
 import type { BlobStore } from '@assay/storage';
@@ -31,7 +32,14 @@ interface LocalSlot extends SandboxSlot {
  * original names but cannot change the stored upload.
  */
 export class LocalSandboxSlots implements SandboxSlots {
+  /** Local kernels die with their executor. */
+  readonly reconnectable = false;
+
   constructor(private readonly options: LocalSandboxSlotsOptions) {}
+
+  reconnect(): Promise<{ slot: SandboxSlot; resumed: boolean }> {
+    return Promise.reject(new AssayError(ErrorCode.SANDBOX_UNAVAILABLE, 'Local kernels cannot be reconnected to: start a new one.'));
+  }
 
   async open(logger: Logger = this.options.logger): Promise<SandboxSlot> {
     const rootDir = path.join(this.options.workspacesDir, `k-${randomUUID()}`);

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ChangedFile } from '@assay/artifacts';
+import { AssayError, ErrorCode } from '@assay/errors';
 import type { Logger } from '@assay/logger';
 import type { RemoteWorkspace, Sandbox, WorkspaceEntry } from '@assay/sandbox';
 import type { BlobStore } from '@assay/storage';
@@ -16,6 +17,11 @@ export interface RemoteSandboxProvider {
   close(sandbox: RemoteSandbox): Promise<void>;
   /** Lets go of the sandbox at executor shutdown (E2B: leave it running for another replica). */
   detach(sandbox: RemoteSandbox): Promise<void>;
+  /**
+   * Reaches a running sandbox by id, for backends whose sandboxes any replica can reach (E2B);
+   * `resumed`: its kernel kept the variables of earlier cells. Absent: not reconnectable.
+   */
+  reconnect?(sandboxId: string, logger: Logger): Promise<{ sandbox: RemoteSandbox; resumed: boolean }>;
 }
 
 /** Options of {@link RemoteSandboxSlots}. */
@@ -34,10 +40,25 @@ export interface RemoteSandboxSlotsOptions {
  * backend's file API.
  */
 export class RemoteSandboxSlots implements SandboxSlots {
-  constructor(private readonly options: RemoteSandboxSlotsOptions) {}
+  readonly reconnectable: boolean;
+
+  constructor(private readonly options: RemoteSandboxSlotsOptions) {
+    this.reconnectable = options.provider.reconnect !== undefined;
+  }
+
+  async reconnect(sandboxId: string, logger: Logger = this.options.logger): Promise<{ slot: SandboxSlot; resumed: boolean }> {
+    if (this.options.provider.reconnect === undefined) {
+      throw new AssayError(ErrorCode.SANDBOX_UNAVAILABLE, 'This sandbox backend cannot reconnect to a sandbox: start a new one.');
+    }
+    const { sandbox, resumed } = await this.options.provider.reconnect(sandboxId, logger);
+    return { slot: this.slotOf(sandbox), resumed };
+  }
 
   async open(logger: Logger = this.options.logger): Promise<SandboxSlot> {
-    const sandbox = await this.options.provider.create(logger);
+    return this.slotOf(await this.options.provider.create(logger));
+  }
+
+  private slotOf(sandbox: RemoteSandbox): SandboxSlot {
     return { sandbox, workspace: new RemoteSlotWorkspace(sandbox, this.options.blobs, this.options.workspacePath ?? '/mnt/data') };
   }
 

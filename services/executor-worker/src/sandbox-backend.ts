@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@assay/logger';
-import { DEFAULT_STARTUP_CODE, E2bSandboxBackend, JupyterSandboxBackend, LocalSandboxBackend } from '@assay/sandbox';
+import { DEFAULT_STARTUP_CODE, E2bSandbox, E2bSandboxBackend, JupyterSandboxBackend, LocalSandboxBackend } from '@assay/sandbox';
 import type { BlobStore } from '@assay/storage';
 import type { ExecutorWorkerEnv } from './env';
 import { PRELOAD_CODE, VARIABLES_HELPER_CODE } from './kernel-code';
@@ -101,7 +101,12 @@ export function createSandboxSlots(env: ExecutorWorkerEnv, blobs: BlobStore, log
             return backend.create({ workspaceDir: emptyDir, logger: sandboxLogger });
           },
           close: (sandbox) => sandbox.close(),
-          detach: (sandbox) => sandbox.close(),
+          // The sandbox keeps running (until its timeout, the idle TTL): any replica reconnects to it.
+          detach: (sandbox) => (sandbox instanceof E2bSandbox ? sandbox.detach() : sandbox.close()),
+          reconnect: async (sandboxId, sandboxLogger) => {
+            const sandbox = await backend.connect(sandboxId, { logger: sandboxLogger });
+            return { sandbox, resumed: sandbox.resumedState };
+          },
         },
       });
     }

@@ -44,6 +44,17 @@ export interface SandboxSlot {
  * backend (`LocalSandboxSlots`, `RemoteSandboxSlots`); the rest of the executor sees only this.
  */
 export interface SandboxSlots {
+  /**
+   * Whether sandboxes outlive this process and any replica can reach one by its id (E2B): then
+   * a chat's sandbox id is remembered and `reconnect` is used before starting a new one.
+   */
+  readonly reconnectable: boolean;
+  /**
+   * Reaches a sandbox by id (only when `reconnectable`); `resumed` says whether its kernel still
+   * holds the variables of the chat's earlier cells.
+   * @throws AssayError `SANDBOX_UNAVAILABLE` when the sandbox is gone: start a new one.
+   */
+  reconnect(sandboxId: string, logger?: Logger): Promise<{ slot: SandboxSlot; resumed: boolean }>;
   /** Starts a kernel in a new workspace; leaves nothing behind if the kernel cannot start. */
   open(logger?: Logger): Promise<SandboxSlot>;
   /** Stops the kernel and removes its workspace. Never throws: a slot being closed is gone either way. */

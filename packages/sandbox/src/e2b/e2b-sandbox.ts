@@ -38,8 +38,9 @@ const SERVER_ERROR_NAMES = new Set(['ContextRestarting', 'ExecutionAborted', 'Un
  * working directory is the workspace path (/mnt/data).
  *
  * Differences from the local backend, all forced by E2B's protocol:
- * - `interrupt()` cannot stop a running cell (E2B has no interrupt call; its server interrupts a
- *   cell when the request's `timeoutMs` passes, which is how timeouts work here).
+ * - `interrupt()` stops a running cell by replacing the kernel, so variables are lost (E2B has
+ *   no interrupt call; its server interrupts a cell when the request's `timeoutMs` passes, which
+ *   is how timeouts work here, and those keep the variables).
  * - A restart replaces the code context (a new kernel in the same sandbox), since a restarted
  *   E2B kernel would forget its working directory.
  * - The sandbox outlives this object: `close()` kills it, `detach()` leaves it running for
@@ -64,6 +65,8 @@ export class E2bSandbox implements Sandbox, RemoteWorkspace {
   private expiresAt: number;
   private manifest: InputsManifest | undefined;
   private readonly events = new EventEmitter();
+  /** The generation an `interrupt()` replaced the kernel for: a cell it cut short ends with KeyboardInterrupt. */
+  private interruptedGeneration: number | undefined;
 
   /**
    * Use `E2bSandboxBackend.create()` or `connect()`.
@@ -73,7 +76,7 @@ export class E2bSandbox implements Sandbox, RemoteWorkspace {
   constructor(
     private readonly sdk: CodeInterpreterSandbox,
     context: Context,
-    fresh: boolean,
+    private readonly fresh: boolean,
     private readonly config: E2bSandboxConfig,
     private readonly logger: Logger,
   ) {
@@ -102,18 +105,33 @@ export class E2bSandbox implements Sandbox, RemoteWorkspace {
   }
 
   /**
-   * Harmless when no cell runs. While one runs it rejects: E2B's code interpreter has no call
-   * that interrupts a cell; it interrupts one when its `timeoutMs` passes.
+   * Harmless when no cell runs. E2B's code interpreter has no call that interrupts a cell (the
+   * installed @e2b/code-interpreter offers only `restartCodeContext`/`removeCodeContext`; its
+   * server interrupts a cell only when the request's `timeoutMs` passes). So a running cell is
+   * stopped by replacing the kernel: the cell ends with `KeyboardInterrupt`, and unlike the other
+   * backends the variables of earlier cells are gone (`kernelGeneration` grows, so a caller that
+   * replays its cells, as the executor does, rebuilds them).
    */
   async interrupt(): Promise<void> {
     this.assertUsable();
     if (!this.running) return;
-    throw new AssayError(
-      ErrorCode.SANDBOX_UNAVAILABLE,
-      "E2B's code interpreter cannot interrupt a running cell on request; it interrupts a cell when the " +
-        "cell's timeoutMs passes. Pass a shorter timeoutMs to runCode.",
-      { status: 501, details: { sandboxId: this.id } },
-    );
+    this.logger.info('E2B cannot interrupt a cell: replacing the kernel to stop it');
+    this.interruptedGeneration = this.generation + 1;
+    try {
+      await this.replaceContext();
+    } catch (error) {
+      throw e2bFailure(error, 'replacing the kernel to stop the running cell', this.id);
+    }
+  }
+
+  /** Counts the code contexts (kernels) this object has started or adopted, from 0; grows when variables are lost. */
+  get kernelGeneration(): number {
+    return this.generation;
+  }
+
+  /** True when `connect()` found the sandbox's code context, with the variables of earlier cells (as connected). */
+  get resumedState(): boolean {
+    return !this.fresh;
   }
 
   async restart(): Promise<void> {
@@ -288,6 +306,13 @@ export class E2bSandbox implements Sandbox, RemoteWorkspace {
   private cutShort(generation: number, recorder: E2bExecutionRecorder): boolean {
     if (this.killed) {
       recorder.fail('SandboxClosed', 'The sandbox was closed while this cell was running.');
+      return true;
+    }
+    if (this.generation !== generation && this.interruptedGeneration === generation + 1) {
+      recorder.fail(
+        'KeyboardInterrupt',
+        'The cell was interrupted. E2B cannot interrupt a running cell, so its kernel was replaced: variables from earlier cells are gone.',
+      );
       return true;
     }
     if (this.generation !== generation) {
