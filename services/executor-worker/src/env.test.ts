@@ -26,6 +26,11 @@ describe('ExecutorWorkerEnv sandbox backend', () => {
     expect(error.message).toContain('ASSAY_JUPYTER_TOKEN: is required when ASSAY_SANDBOX_BACKEND=jupyter');
   });
 
+  it('takes an empty value (docker-compose ${VAR:-}) as unset', () => {
+    expect(startupError({ ...BASE, ASSAY_SANDBOX_BACKEND: 'e2b', E2B_API_KEY: '' }).variables).toEqual(['E2B_API_KEY']);
+    expect(loadEnv({ ...BASE, ASSAY_JUPYTER_URL: '', ASSAY_JUPYTER_TOKEN: '' }).ASSAY_JUPYTER_URL).toBeUndefined();
+  });
+
   it('names E2B_API_KEY for the e2b backend, and reads the optional E2B settings', () => {
     expect(startupError({ ...BASE, ASSAY_SANDBOX_BACKEND: 'e2b' })).toMatchObject({ variables: ['E2B_API_KEY'] });
     const env = loadEnv({ ...BASE, ASSAY_SANDBOX_BACKEND: 'e2b', E2B_API_KEY: 'e2b_key', E2B_API_URL: 'http://127.0.0.1:3000' });

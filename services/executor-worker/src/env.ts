@@ -3,6 +3,11 @@ import { MetricsEnv } from '@assay/metrics';
 import { StorageEnv, refineStorageEnv } from '@assay/storage';
 import { z } from 'zod';
 
+/** An optional setting where an empty value (e.g. `${VAR:-}` in docker-compose) means unset. */
+function optionalSetting<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+}
+
 /** The executor worker's settings, read once at start-up. */
 export const ExecutorWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend(StorageEnv.shape).extend({
   // Execution
@@ -38,9 +43,9 @@ export const ExecutorWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend(Storage
    */
   ASSAY_SANDBOX_BACKEND: z.enum(['local', 'jupyter', 'e2b']).default('local'),
   /** Base URL of the Jupyter Server (with its base_url path), e.g. http://jupyter:8888/; required with the jupyter backend. */
-  ASSAY_JUPYTER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ASSAY_JUPYTER_URL: optionalSetting(z.url({ protocol: /^https?$/ })),
   /** The Jupyter Server's token (ServerApp.token); required with the jupyter backend. */
-  ASSAY_JUPYTER_TOKEN: z.string().min(1).optional(),
+  ASSAY_JUPYTER_TOKEN: optionalSetting(z.string()),
   /**
    * The Jupyter Server's root_dir as an absolute path on its machine: only used to name
    * workspaces in messages and in KERNEL_WORKING_DIR for gateways.
@@ -49,13 +54,13 @@ export const ExecutorWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend(Storage
   /** Directory under the server's root_dir (created if missing) in which each kernel gets its workspace. */
   ASSAY_JUPYTER_WORKSPACES_PATH: z.string().regex(/^[^/.][^]*$/, 'must be a relative path such as assay-workspaces').default('assay-workspaces'),
   /** E2B API key; required with the e2b backend. */
-  E2B_API_KEY: z.string().min(1).optional(),
+  E2B_API_KEY: optionalSetting(z.string()),
   /** Domain of the E2B deployment (E2B's cloud or a self-hosted E2B). */
   E2B_DOMAIN: z.string().min(1).default('e2b.app'),
   /** E2B's control-plane URL; default https://api.<E2B_DOMAIN>. */
-  E2B_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  E2B_API_URL: optionalSetting(z.url({ protocol: /^https?$/ })),
   /** One URL receiving all sandbox traffic (E2B's client proxy); default per-sandbox hosts under E2B_DOMAIN. */
-  E2B_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
+  E2B_SANDBOX_URL: optionalSetting(z.url({ protocol: /^https?$/ })),
   /** Template of new E2B sandboxes (must run E2B's code-interpreter server). */
   E2B_TEMPLATE: z.string().min(1).default('code-interpreter-v1'),
 
