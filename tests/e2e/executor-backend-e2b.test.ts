@@ -13,7 +13,8 @@ import { runRemoteBackendScenario } from './executor-backend-scenario';
  * the real @e2b/code-interpreter SDK in the executor): files are uploaded into the sandbox's
  * /mnt/data, and what a cell writes there is downloaded through the sandbox's file API as an
  * artifact. The chat's sandbox outlives its executor: at shutdown the executor detaches from it,
- * and the next executor reconnects to it by the id remembered in Redis, with its variables.
+ * and the next executor reconnects to it by the id remembered in Redis, with its variables. An
+ * interrupt replaces the kernel (E2B has no interrupt call); the next run replays the chat.
  */
 
 let server: E2bTestServer;
@@ -29,7 +30,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('executor with the e2b backend', () => {
-  it('answers a question on an uploaded CSV and keeps a file a cell writes to /mnt/data', async () => {
+  it('answers on an uploaded CSV, keeps a written file, reconnects after a restart, replays after an interrupt', async () => {
     const scenario = await runRemoteBackendScenario({
       ASSAY_SANDBOX_BACKEND: 'e2b',
       E2B_API_KEY: server.apiKey,
@@ -66,6 +67,29 @@ describe('executor with the e2b backend', () => {
       // The variable came from the reconnected kernel itself, not from a replay.
       expect(socket.events(chatId).filter((event) => event.type === 'session.restored')).toEqual([]);
       expect(await chatSandboxId(stack, chatId)).toBe(chatSandbox);
+
+      // E2B cannot interrupt a cell: the kernel is replaced, and the next run replays the chat's
+      // cells (session.restored) before it runs, so the variables are back.
+      const sleeper = expectOk(
+        await api.request('POST', `/v1/chats/${chatId}/cells`, CellSchema, {
+          json: { kind: 'code', source: 'import time\nprint("sleeping", flush=True)\ntime.sleep(60)', afterCellId: reader.id },
+        }),
+      );
+      const beforeSleep = socket.events(chatId).at(-1)?.id ?? 0;
+      expectOk(await api.request('POST', `/v1/chats/${chatId}/cells/${sleeper.id}/run`, z.unknown(), {}));
+      await socket.waitForEvent((event) => event.id > beforeSleep && event.type === 'cell.output' && event.data.cellId === sleeper.id);
+      expect((await api.request('POST', `/v1/chats/${chatId}/interrupt`, z.unknown(), {})).status).toBe(202);
+      const stopped = await socket.waitForEvent((event) => event.id > beforeSleep && event.type === 'cell.completed' && event.data.cellId === sleeper.id);
+      expect(stopped.type === 'cell.completed' && stopped.data.status).toBe('error');
+
+      const beforeRerun = socket.events(chatId).at(-1)?.id ?? 0;
+      expectOk(await api.request('POST', `/v1/chats/${chatId}/cells/${reader.id}/run`, z.unknown(), {}));
+      await socket.waitForEvent((event) => event.id > beforeRerun && event.type === 'cell.completed' && event.data.cellId === reader.id, 60_000);
+      const rerun = socket.events(chatId).filter((event) => event.id > beforeRerun);
+      expect(rerun.filter((event) => event.type === 'session.restored')).toHaveLength(1);
+      expect(
+        rerun.flatMap((event) => (event.type === 'cell.output' && event.data.cellId === reader.id && event.data.output.output_type === 'stream' ? [event.data.output.text] : [])).join(''),
+      ).toBe('12\n');
     } finally {
       await socket.close();
     }
