@@ -41,5 +41,8 @@ describe('ExecutorWorkerEnv sandbox backend', () => {
     expect(startupError({ ...BASE, ASSAY_SANDBOX_BACKEND: 'docker' }).variables).toEqual(['ASSAY_SANDBOX_BACKEND']);
     const error = startupError({ ...BASE, ASSAY_SANDBOX_BACKEND: 'jupyter', ASSAY_JUPYTER_URL: 'ftp://jupyter', ASSAY_JUPYTER_TOKEN: 't' });
     expect(error.variables).toEqual(['ASSAY_JUPYTER_URL']);
+    const outside = { ...BASE, ASSAY_SANDBOX_BACKEND: 'jupyter', ASSAY_JUPYTER_URL: 'http://jupyter:8888/', ASSAY_JUPYTER_TOKEN: 't' };
+    expect(startupError({ ...outside, ASSAY_JUPYTER_WORKSPACES_PATH: '../elsewhere' }).variables).toEqual(['ASSAY_JUPYTER_WORKSPACES_PATH']);
+    expect(loadEnv({ ...outside, ASSAY_JUPYTER_WORKSPACES_PATH: 'assay/work' }).ASSAY_JUPYTER_WORKSPACES_PATH).toBe('assay/work');
   });
 });

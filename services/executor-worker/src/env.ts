@@ -52,7 +52,10 @@ export const ExecutorWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend(Storage
    */
   ASSAY_JUPYTER_ROOT_DIR: z.string().startsWith('/', 'must be an absolute path').default('/'),
   /** Directory under the server's root_dir (created if missing) in which each kernel gets its workspace. */
-  ASSAY_JUPYTER_WORKSPACES_PATH: z.string().regex(/^[^/.][^]*$/, 'must be a relative path such as assay-workspaces').default('assay-workspaces'),
+  ASSAY_JUPYTER_WORKSPACES_PATH: z
+    .string()
+    .refine((value) => value !== '' && !value.startsWith('/') && !value.split('/').includes('..'), 'must be a relative path inside the server\'s root_dir, such as assay-workspaces')
+    .default('assay-workspaces'),
   /** E2B API key; required with the e2b backend. */
   E2B_API_KEY: optionalSetting(z.string()),
   /** Domain of the E2B deployment (E2B's cloud or a self-hosted E2B). */
