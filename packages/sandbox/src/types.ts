@@ -118,7 +118,10 @@ export interface CreateSandboxOptions {
   logger?: Logger;
 }
 
-/** Starts sandboxes. Implemented by `LocalSandboxBackend`; Jupyter Server or E2B can follow. */
+/**
+ * Starts sandboxes. Implemented by `LocalSandboxBackend`, `JupyterSandboxBackend` and
+ * `E2bSandboxBackend` (whose sandboxes also implement {@link RemoteWorkspace}).
+ */
 export interface SandboxBackend {
   /**
    * Starts a kernel and resolves when it answers.

@@ -76,7 +76,8 @@ export interface JupyterSandboxBackendOptions {
  * REST API and kernel WebSocket. The kernel is as isolated as the server's deployment makes it:
  * this backend adds no sandboxing of its own (no bubblewrap, no memory limit), and the
  * workspace is a directory on the server, which cells reach by relative paths (nothing is
- * mounted at /mnt/data).
+ * mounted at /mnt/data; `dataPathAlias` rewrites that path in cells' sources). Files go in and
+ * out through the sandbox's `RemoteWorkspace` methods (Contents API).
  *
  * @example
  * const backend = new JupyterSandboxBackend({ baseUrl: 'http://jupyter:8888/', token, workspaceRoot: '/srv/assay' });
