@@ -120,4 +120,35 @@ describe('OfflineCodegenProvider', () => {
       details: { reason: 'aborted' },
     });
   });
+
+  it('answers a recognised question from the file it names, and anything else with the overview and a plain note', async () => {
+    const answered = await provider.generate({ question: 'average amount by region', files: [tsv, csv], history: [] });
+    expect(answered.cells[0]?.source).toMatch(/^# Aggregation by group/);
+    expect(codeOf(answered.cells)).toContain('df_sales_2024["amount"]');
+    expect(codeOf(answered.cells)).not.toContain('sales-2024.tsv');
+
+    const other = await provider.generate({ question: 'write me a poem', files: [csv], history: [] });
+    expect(other.cells[0]?.source).toContain('No language model is configured');
+    expect(other.cells[0]?.source).toContain('This message is not one of them');
+    const explicit = await provider.generate(request([csv]));
+    expect(explicit.cells[0]?.source).not.toContain('This message is not one of them');
+  });
+
+  it('cannot repair: a repair request gets no cells, and what it read is reported like any prompt', async () => {
+    const sent: { kind: string; user: string }[] = [];
+    const result = await provider.generate(
+      {
+        kind: 'repair',
+        question: 'average amount by region',
+        files: [csv],
+        history: [],
+        repair: { attempt: 1, cells: [{ kind: 'code', source: 'df["x"]' }], failingCellIndex: 0, error: { name: 'KeyError', value: "'x'", traceback: [] } },
+      },
+      { onPromptSent: (prompt) => sent.push(prompt) },
+    );
+    expect(result).toEqual({ cells: [] });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.kind).toBe('repair');
+    expect(sent[0]?.user).toContain('KeyError');
+  });
 });

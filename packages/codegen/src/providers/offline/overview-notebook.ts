@@ -12,7 +12,7 @@ import {
 } from './python-source';
 
 /** One DataFrame the notebook loads: a CSV/TSV file, or one sheet of a workbook. */
-interface Table {
+export interface Table {
   file: CodegenFile;
   /** The sheet's metadata; absent for a CSV/TSV file whose upload recorded no sheet. */
   sheet: SheetMetadata | undefined;
@@ -38,12 +38,12 @@ const DEFAULT_DELIMITERS: Record<'csv' | 'tsv', string> = { csv: ',', tsv: '\t' 
  * a markdown cell. Files are taken in order of name, then path, so the same files give the same
  * notebook (and the same variable names) in whatever order they are listed.
  */
-export function buildOverviewNotebook(request: CodegenRequest): CellDraft[] {
+export function buildOverviewNotebook(request: CodegenRequest, options: { fallbackNote?: string } = {}): CellDraft[] {
   const files = [...request.files].sort(compareFiles);
   if (files.length === 0) return noFilesNotebook(request.question);
 
   const tables = planTables(files);
-  const cells: CellDraft[] = [introCell(request.question, files), setupCell(tables)];
+  const cells: CellDraft[] = [introCell(request.question, files, options.fallbackNote), setupCell(tables)];
   for (const file of files) {
     const fileTables = tables.filter((table) => table.file === file);
     cells.push(markdown(fileIntro(file, fileTables)));
@@ -73,7 +73,7 @@ function compareFiles(left: CodegenFile, right: CodegenFile): number {
   return 0;
 }
 
-function planTables(files: CodegenFile[]): Table[] {
+export function planTables(files: CodegenFile[]): Table[] {
   const namer = new VariableNamer();
   const tables: Table[] = [];
   for (const file of files) {
@@ -106,7 +106,7 @@ function noFilesNotebook(question: string): CellDraft[] {
   ];
 }
 
-function introCell(question: string, files: CodegenFile[]): CellDraft {
+function introCell(question: string, files: CodegenFile[], fallbackNote: string | undefined): CellDraft {
   const list = files.map((file) => `- ${markdownCode(file.name)}: ${FORMAT_LABELS[file.format]}, ${formatBytes(file.sizeBytes)}`);
   return markdown(
     [
@@ -116,17 +116,18 @@ function introCell(question: string, files: CodegenFile[]): CellDraft {
       '',
       quoteQuestion(question),
       '',
+      ...(fallbackNote === undefined ? [] : [fallbackNote, '']),
       ...list,
     ].join('\n'),
   );
 }
 
-function quoteQuestion(question: string): string {
+export function quoteQuestion(question: string): string {
   const lines = question.trim().split(/\r?\n/);
   return ['Your message:', '', ...lines.map((line) => `> ${line}`)].join('\n');
 }
 
-function setupCell(tables: Table[]): CellDraft {
+export function setupCell(tables: Table[]): CellDraft {
   const needsReader = tables.some((table) => isDelimited(table.file) && !(table.file.delimiter && table.file.encoding));
   const lines = [
     ...(needsReader ? ['import csv'] : []),
@@ -302,7 +303,7 @@ function tableCells(table: Table): CellDraft[] {
   return cells;
 }
 
-function loadExpression(table: Table): string {
+export function loadExpression(table: Table): string {
   const { file, sheet } = table;
   const path = pythonString(file.path);
   if (isDelimited(file)) {
@@ -322,10 +323,10 @@ function loadExpression(table: Table): string {
   return file.format === 'xls' ? `read_xls(${path}, sheet_name=${sheetName})` : `pd.read_excel(${path}, sheet_name=${sheetName})`;
 }
 
-function markdown(source: string): CellDraft {
+export function markdown(source: string): CellDraft {
   return { kind: 'markdown', source };
 }
 
-function code(source: string): CellDraft {
+export function code(source: string): CellDraft {
   return { kind: 'code', source };
 }
