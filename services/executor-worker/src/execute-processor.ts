@@ -2,7 +2,7 @@ import { TenantScope, type MessageWithFiles, type PrismaClient } from '@assay/db
 import { ErrorCode, describeFailure } from '@assay/errors';
 import type { ChatEventLog } from '@assay/events';
 import type { Logger } from '@assay/logger';
-import type { MessagePipeline } from '@assay/pipeline';
+import { explainCellFailure, type MessagePipeline } from '@assay/pipeline';
 import type { FinalFailureHandler, JobProcessor } from '@assay/queue';
 import type { Execution } from '@assay/sandbox';
 import type { CellRunner } from './cell-runner';
@@ -50,7 +50,7 @@ export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor
 
           if (execution.error) {
             logCellFailure(logger, cell.position, execution);
-            await options.pipeline.fail(tenantId, chatId, messageId, cellFailure(cell.position, execution));
+            await options.pipeline.fail(tenantId, chatId, messageId, explainCellFailure(cell.position, execution.error));
             return;
           }
         }
@@ -80,14 +80,6 @@ async function inputFilesOf(scope: TenantScope, message: MessageWithFiles): Prom
   return files
     .filter(({ file }) => file.status === 'ready')
     .map(({ file, workspaceName }) => ({ fileId: file.id, name: workspaceName, blobKey: file.blobKey }));
-}
-
-function cellFailure(position: number, execution: Execution): { code: string; message: string } {
-  const error = execution.error;
-  if (!error) return { code: ErrorCode.INTERNAL, message: `Cell ${position} failed.` };
-  if (error.name === 'TimeoutError') return { code: ErrorCode.CELL_TIMEOUT, message: `Cell ${position} timed out: ${error.value}` };
-  if (error.name === 'KernelDied') return { code: ErrorCode.KERNEL_DIED, message: `Cell ${position} stopped the kernel: ${error.value}` };
-  return { code: ErrorCode.CELL_ERROR, message: `Cell ${position} raised ${error.name}: ${error.value}` };
 }
 
 function logCellFailure(logger: Logger, position: number, execution: Execution): void {
