@@ -33,6 +33,8 @@ interface RunningService {
   child: ChildProcess;
   lines: string[];
   exited: Promise<number | null>;
+  /** The environment it was started with (a gateway replica has its own PORT). */
+  env: Record<string, string>;
 }
 
 /**
@@ -103,8 +105,17 @@ export class ServiceStack {
 
   /** Starts one more process of a service (another replica); resolves with its replica index once ready. */
   async startReplica(name: ServiceName, timeoutMs = 30_000): Promise<number> {
-    await this.spawn(name, timeoutMs, `${name}-${this.replicas(name).length}`);
+    // Another gateway needs a port of its own; reach it with gatewayUrl(replica).
+    const env = name === 'gateway' ? { ...this.env, PORT: String(await freePort()) } : this.env;
+    await this.spawn(name, timeoutMs, `${name}-${this.replicas(name).length}`, env);
     return this.replicas(name).length - 1;
+  }
+
+  /** Base URL of one gateway replica (replica 0 is `baseUrl`). */
+  gatewayUrl(replica = 0): string {
+    const running = this.replicas('gateway')[replica];
+    if (running === undefined) throw new Error(`gateway replica ${replica} is not running`);
+    return `http://127.0.0.1:${running.env.PORT ?? ''}`;
   }
 
   private replicas(name: ServiceName): RunningService[] {
@@ -160,17 +171,17 @@ export class ServiceStack {
     await fs.promises.rm(this.dataDir, { recursive: true, force: true });
   }
 
-  private spawn(name: ServiceName, timeoutMs: number, logName: string = name): Promise<void> {
+  private spawn(name: ServiceName, timeoutMs: number, logName: string = name, env: Record<string, string> = this.env): Promise<void> {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
       cwd: REPO_ROOT,
-      env: this.env,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
     const logFile = fs.createWriteStream(path.join(this.logDir, `${logName}.log`), { flags: 'a' });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     void exited.then(() => logFile.end());
-    this.services.push({ name, child, lines, exited });
+    this.services.push({ name, child, lines, exited, env });
 
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(

@@ -190,10 +190,13 @@ export class EventSocketServer {
 
   private async dropConnection(connection: Connection, code?: number, reason?: string): Promise<void> {
     if (!this.connections.delete(connection)) return;
+    // Close first, synchronously: the socket leaves OPEN at once, so no event is sent after the
+    // one that was skipped for being over the buffer limit (the client would see a gap, and
+    // resuming from its last id would then lose the skipped events).
+    if (code !== undefined && connection.socket.readyState === WebSocket.OPEN) connection.socket.close(code, reason);
     const feeds = [...connection.feeds.values()];
     connection.feeds.clear();
     await Promise.all(feeds.map((feed) => feed.close()));
-    if (code !== undefined && connection.socket.readyState === WebSocket.OPEN) connection.socket.close(code, reason);
   }
 }
 
