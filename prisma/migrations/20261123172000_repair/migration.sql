@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Cell" ADD COLUMN     "supersededById" UUID;
+
