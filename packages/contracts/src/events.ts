@@ -101,6 +101,25 @@ export const SessionRestoredEvent = chatEvent(
   }),
 );
 
+/**
+ * A generated cell failed and automatic repair asks the provider for a fix: attempt `attempt`
+ * of at most `maxAttempts` (ASSAY_REPAIR_MAX_ATTEMPTS) for the cell `failedCellId`.
+ */
+export const RepairStartedEvent = chatEvent(
+  'repair.started',
+  z.object({ attempt: z.number().int().positive(), maxAttempts: z.number().int().positive(), failedCellId: ResourceId }),
+);
+
+/**
+ * The provider's fix replaced the failed cell (now superseded, see Cell.supersededById) with
+ * `replacementCellIds`; they run next. When no fix comes (attempts exhausted, or the provider
+ * cannot repair) the message ends with message.failed instead.
+ */
+export const RepairCompletedEvent = chatEvent(
+  'repair.completed',
+  z.object({ attempt: z.number().int().positive(), failedCellId: ResourceId, replacementCellIds: z.array(ResourceId).min(1) }),
+);
+
 export const MessageCompletedEvent = chatEvent(
   'message.completed',
   z.object({ cellCount: z.number().int().nonnegative() }),
@@ -123,6 +142,8 @@ export const ChatEvent = z.discriminatedUnion('type', [
   VariablesUpdatedEvent,
   ArtifactCreatedEvent,
   SessionRestoredEvent,
+  RepairStartedEvent,
+  RepairCompletedEvent,
   MessageCompletedEvent,
   MessageFailedEvent,
 ]);

@@ -40,6 +40,8 @@ export {
   MessageCompletedEvent,
   MessageFailedEvent,
   SessionRestoredEvent,
+  RepairStartedEvent,
+  RepairCompletedEvent,
   isChatEventOfType,
 } from './events';
 export type { ChatEventInput, ChatEventOf, ChatEventType } from './events';

@@ -79,5 +79,11 @@ export const Cell = z.object({
   outputs: z.array(CellOutput),
   startedAt: Timestamp.nullable(),
   completedAt: Timestamp.nullable(),
+  /**
+   * Set on a failed generated cell that automatic repair replaced: the id of its first
+   * replacement. Such a cell is history (the attempt that failed), not part of the working
+   * notebook. Absent or null: the cell is current.
+   */
+  supersededById: ResourceId.nullable().optional(),
 });
 export type Cell = z.infer<typeof Cell>;

@@ -59,6 +59,7 @@ export function toCell(row: Rows.Cell): Cell {
     outputs: CellOutputs.parse(row.outputs),
     startedAt: iso(row.startedAt),
     completedAt: iso(row.completedAt),
+    supersededById: row.supersededById,
   });
 }
 
