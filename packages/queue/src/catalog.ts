@@ -15,6 +15,8 @@ export const QueueName = {
   Codegen: 'codegen',
   /** Run a message's cells in the chat's kernel. */
   Execute: 'execute',
+  /** Ask the codegen provider to fix a message's generated cell that failed. */
+  Repair: 'repair',
   /** Notebook operations a person asked for: run cells again, restart the kernel. */
   Notebook: 'notebook',
 } as const;
@@ -28,8 +30,17 @@ export type IngestJob = z.infer<typeof IngestJob>;
 export const CodegenJob = z.object({ tenantId: Id, chatId: Id, messageId: Id });
 export type CodegenJob = z.infer<typeof CodegenJob>;
 
-export const ExecuteJob = z.object({ tenantId: Id, chatId: Id, messageId: Id });
+export const ExecuteJob = z.object({
+  tenantId: Id,
+  chatId: Id,
+  messageId: Id,
+  /** Set when the run follows automatic repair attempt N (the job then has its own id). */
+  repairAttempt: z.number().int().positive().optional(),
+});
 export type ExecuteJob = z.infer<typeof ExecuteJob>;
+
+export const RepairJob = z.object({ tenantId: Id, chatId: Id, messageId: Id, failedCellId: Id, attempt: z.number().int().positive() });
+export type RepairJob = z.infer<typeof RepairJob>;
 
 export const NotebookJob = z.discriminatedUnion('op', [
   /** Run these cells, in this order, in the chat's kernel; stop at the first that fails. */
@@ -73,10 +84,17 @@ export const QUEUE_CATALOG = {
   }),
   [QueueName.Execute]: define({
     schema: ExecuteJob,
-    jobId: (job) => `execute-${job.messageId}`,
+    jobId: (job) => (job.repairAttempt === undefined ? `execute-${job.messageId}` : `execute-${job.messageId}-repair-${job.repairAttempt}`),
     // Running user code twice is not harmless: one attempt; a lost executor is handled by the
     // stalled-job check, which hands the job to another worker once.
     defaultJobOptions: { attempts: 1, ...retention },
+  }),
+  [QueueName.Repair]: define({
+    schema: RepairJob,
+    // One job per attempt: a repair runs once even if the failure is reported twice.
+    jobId: (job) => `repair-${job.messageId}-${job.attempt}`,
+    // Provider calls fail transiently (rate limits, overload): retry with backoff, like codegen.
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, ...retention },
   }),
   [QueueName.Notebook]: define({
     schema: NotebookJob,

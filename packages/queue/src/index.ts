@@ -1,4 +1,4 @@
-export { CodegenJob, ExecuteJob, IngestJob, NotebookJob, QUEUE_CATALOG, QueueName } from './catalog';
+export { CodegenJob, ExecuteJob, IngestJob, NotebookJob, QUEUE_CATALOG, QueueName, RepairJob } from './catalog';
 export type { JobPayload } from './catalog';
 export { JobQueues, replicaQueueName } from './job-queues';
 export type { AddJobOptions, JobQueuesOptions } from './job-queues';
