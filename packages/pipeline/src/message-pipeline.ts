@@ -89,10 +89,22 @@ export class MessagePipeline {
     }
   }
 
-  /** Code generation is done and its cells are stored: queue their execution. */
-  async startExecution(tenantId: string, chatId: string, messageId: string): Promise<void> {
+  /**
+   * Code generation (or repair attempt `repairAttempt`) is done and its cells are stored: queue
+   * their execution. Each repair's re-run is its own job, so it is not mistaken for the first run.
+   */
+  async startExecution(tenantId: string, chatId: string, messageId: string, repairAttempt?: number): Promise<void> {
     const replica = await this.options.executorFor?.(tenantId, chatId);
-    await this.options.queues.add('execute', { tenantId, chatId, messageId }, { replica });
+    await this.options.queues.add('execute', { tenantId, chatId, messageId, ...(repairAttempt === undefined ? {} : { repairAttempt }) }, { replica });
+  }
+
+  /**
+   * A generated cell of an executing message failed: hand it to automatic repair (attempt
+   * `attempt`, counted from 1). The message stays `executing`; the repair job either replaces
+   * the cell and queues execution again, or fails the message.
+   */
+  async startRepair(tenantId: string, chatId: string, messageId: string, failedCellId: string, attempt: number): Promise<void> {
+    await this.options.queues.add('repair', { tenantId, chatId, messageId, failedCellId, attempt });
   }
 
   /** Every cell ran: the message is complete, and the chat's next message may start. */

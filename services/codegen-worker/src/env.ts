@@ -39,6 +39,13 @@ export const CodegenWorkerEnv = CoreEnv.extend(MetricsEnv.shape).extend({
   /** What the CodegenCall audit row keeps of each prompt: `full` text, or its SHA-256 and size (`hash`). */
   ASSAY_CODEGEN_AUDIT: z.enum(['full', 'hash']).default('full'),
 
+  // Repair
+  /**
+   * Fixes the provider is asked for when a generated cell fails, per message, before the
+   * message fails with the error in plain words. 0 turns automatic repair off.
+   */
+  ASSAY_REPAIR_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(3),
+
   // Throughput
   /** Messages generated at the same time by this process. */
   ASSAY_CODEGEN_CONCURRENCY: PositiveIntEnv.default(4),

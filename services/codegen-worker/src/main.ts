@@ -7,6 +7,7 @@ import { WorkerRegistry } from '@assay/queue';
 import { QuotaLimiter } from '@assay/quota';
 import { codegenFailureHandler, codegenProcessor } from './codegen-processor';
 import { loadEnv, type CodegenWorkerEnv } from './env';
+import { repairFailureHandler, repairProcessor } from './repair-processor';
 
 /** Composition root of the codegen worker process. */
 async function main(): Promise<void> {
@@ -30,6 +31,16 @@ async function main(): Promise<void> {
     logger,
     onJobFinished: (queue, outcome, durationMs) => metrics.recordJob(queue, outcome, durationMs),
   });
+  // Every token the model read or wrote counts towards the tenant's daily quota (the gateway checks it).
+  const onUsage = async (tenantId: string, usage: CodegenUsage, model: string | undefined) => {
+    metrics.recordTokens(model ?? provider.name, {
+      input: usage.inputTokens,
+      output: usage.outputTokens,
+      cacheRead: usage.cacheReadTokens,
+      cacheCreation: usage.cacheCreationTokens,
+    });
+    await quota.recordTokens(tenantId, totalTokens(usage));
+  };
   workers.register(
     'codegen',
     codegenProcessor({
@@ -40,18 +51,23 @@ async function main(): Promise<void> {
       deltaFlushMs: env.ASSAY_CODEGEN_DELTA_FLUSH_MS,
       privacyLevel: env.ASSAY_PRIVACY_LEVEL,
       auditMode: env.ASSAY_CODEGEN_AUDIT,
-      // Every token the model read or wrote counts towards the tenant's daily quota (the gateway checks it).
-      onUsage: async (tenantId, usage, model) => {
-        metrics.recordTokens(model ?? provider.name, {
-          input: usage.inputTokens,
-          output: usage.outputTokens,
-          cacheRead: usage.cacheReadTokens,
-          cacheCreation: usage.cacheCreationTokens,
-        });
-        await quota.recordTokens(tenantId, totalTokens(usage));
-      },
+      onUsage,
     }),
     { concurrency: env.ASSAY_CODEGEN_CONCURRENCY, onFinalFailure: codegenFailureHandler({ pipeline }) },
+  );
+  workers.register(
+    'repair',
+    repairProcessor({
+      prisma,
+      provider,
+      events,
+      pipeline,
+      maxAttempts: env.ASSAY_REPAIR_MAX_ATTEMPTS,
+      privacyLevel: env.ASSAY_PRIVACY_LEVEL,
+      auditMode: env.ASSAY_CODEGEN_AUDIT,
+      onUsage,
+    }),
+    { concurrency: env.ASSAY_CODEGEN_CONCURRENCY, onFinalFailure: repairFailureHandler({ pipeline, prisma }) },
   );
 
   const metricsServer = await startMetricsServer(env, metrics, logger);

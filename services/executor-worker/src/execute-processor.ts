@@ -29,7 +29,8 @@ export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor
     const message = await scope.messages.get(messageId);
     if (message.status !== 'executing') return;
 
-    const cells = await scope.cells.listForMessage(messageId);
+    // Cells that automatic repair replaced are history, not part of the run.
+    const cells = (await scope.cells.listForMessage(messageId)).filter((cell) => cell.supersededById === null);
     const codeCells = cells.filter((cell) => cell.kind === 'code' && cell.status !== 'ok');
     if (codeCells.length > 0) {
       const session = await options.sessions.acquire(tenantId, chatId);
@@ -50,6 +51,13 @@ export function executeProcessor(options: ExecuteProcessorOptions): JobProcessor
 
           if (execution.error) {
             logCellFailure(logger, cell.position, execution);
+            // A dead kernel lost the state the next cells need: no fix of this cell can help.
+            if (execution.error.name !== 'KernelDied') {
+              // Every failed generated cell goes to repair; the repair job knows the attempt limit.
+              const attempt = (await scope.cells.listForMessage(messageId)).filter((other) => other.supersededById !== null).length + 1;
+              await options.pipeline.startRepair(tenantId, chatId, messageId, cell.id, attempt);
+              return;
+            }
             await options.pipeline.fail(tenantId, chatId, messageId, explainCellFailure(cell.position, execution.error));
             return;
           }
