@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CellOutput, ChatEvent } from '@assay/contracts';
-import { ApiClient, EventSocket, expectOk } from '../support/api-client';
+import { AssayClient } from '@assay/client';
+import { ChatRecorder } from '../support/api-client';
 import { ServiceStack } from '../support/service-stack';
 
 /**
@@ -12,18 +13,17 @@ import { ServiceStack } from '../support/service-stack';
 const IDLE_TTL_MS = 1500;
 
 let stack: ServiceStack;
-let api: ApiClient;
-let socket: EventSocket;
+let api: AssayClient;
+const recorders = new Map<string, ChatRecorder>();
 
 beforeAll(async () => {
   stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', ASSAY_KERNEL_IDLE_TTL_MS: String(IDLE_TTL_MS) } });
   const { apiKey } = await stack.createTenant();
-  api = new ApiClient(stack.baseUrl, apiKey);
-  socket = await EventSocket.open(stack.baseUrl, apiKey);
+  api = new AssayClient({ baseUrl: stack.baseUrl, apiKey });
 });
 
 afterAll(async () => {
-  await socket?.close();
+  for (const recorder of recorders.values()) recorder.close();
   await stack?.stop();
 });
 
@@ -32,19 +32,20 @@ function script(...sources: string[]): string {
 }
 
 async function openChat(): Promise<string> {
-  const chatId = expectOk(await api.createChat()).id;
-  socket.subscribe(chatId);
-  await socket.waitForFrame((frame) => frame.type === 'subscribed' && frame.payload.chatId === chatId);
+  const chatId = (await api.createChat()).id;
+  recorders.set(chatId, new ChatRecorder(api, chatId));
   return chatId;
 }
 
 /** Posts a message and waits for its end; returns its terminal event and its events. */
 async function ask(chatId: string, content: string): Promise<{ terminal: ChatEvent; events: ChatEvent[] }> {
-  const message = expectOk(await api.postMessage(chatId, { content }));
-  const terminal = await socket.waitForEvent(
+  const recorder = recorders.get(chatId);
+  if (recorder === undefined) throw new Error(`chat ${chatId} was not opened with openChat()`);
+  const message = await api.postMessage(chatId, { content });
+  const terminal = await recorder.waitForEvent(
     (event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'),
   );
-  return { terminal, events: socket.events(chatId).filter((event) => event.messageId === message.id) };
+  return { terminal, events: recorder.events.filter((event) => event.messageId === message.id) };
 }
 
 function printed(events: readonly ChatEvent[]): string {

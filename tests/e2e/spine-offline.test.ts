@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CellOutput, ChatEvent } from '@assay/contracts';
 import ExcelJS from 'exceljs';
-import { ApiClient, EventSocket, expectOk } from '../support/api-client';
+import { AssayClient } from '@assay/client';
+import { ChatRecorder } from '../support/api-client';
 import { ServiceStack } from '../support/service-stack';
 
 /**
@@ -45,45 +46,44 @@ function describeRow(html: string, column: string): { count: number; mean: numbe
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 let stack: ServiceStack;
-let api: ApiClient;
-let socket: EventSocket;
+let api: AssayClient;
+let recorder: ChatRecorder | undefined;
 
 beforeAll(async () => {
   stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'offline' } });
   const { apiKey } = await stack.createTenant();
-  api = new ApiClient(stack.baseUrl, apiKey);
-  socket = await EventSocket.open(stack.baseUrl, apiKey);
+  api = new AssayClient({ baseUrl: stack.baseUrl, apiKey });
 });
 
 afterAll(async () => {
-  await socket?.close();
+  recorder?.close();
   await stack?.stop();
 });
 
 describe('offline analyst on an XLSX with two sheets', () => {
   it('ingests both sheets and answers with an overview computed in the kernel', async () => {
-    const file = expectOk(
-      await api.uploadFile('book.xlsx', await workbook(), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'),
-    );
+    const file = await api.uploadFile('book.xlsx', await workbook(), {
+      contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    });
     expect(file.format).toBe('xlsx');
-    const chatId = expectOk(await api.createChat()).id;
-    socket.subscribe(chatId);
-    const message = expectOk(await api.postMessage(chatId, { content: 'Give me an overview of this workbook', fileIds: [file.id] }));
+    const chatId = (await api.createChat()).id;
+    const chatEvents = new ChatRecorder(api, chatId);
+    recorder = chatEvents;
+    const message = await api.postMessage(chatId, { content: 'Give me an overview of this workbook', fileIds: [file.id] });
 
-    const terminal = await socket.waitForEvent(
+    const terminal = await chatEvents.waitForEvent(
       (event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'),
       120_000,
     );
     expect(terminal.type).toBe('message.completed');
 
-    const events = socket.events(chatId);
-    const ingested = events.find((event): event is Extract<ChatEvent, { type: 'file.ingested' }> => event.type === 'file.ingested');
+    const ingested = chatEvents.events.find((event): event is Extract<ChatEvent, { type: 'file.ingested' }> => event.type === 'file.ingested');
     expect(ingested?.data.sheets).toEqual([
       { name: 'Orders', headers: ['order_id', 'amount', 'quantity'], rowCount: ORDERS.length },
       { name: 'Customers', headers: ['customer', 'region', 'age'], rowCount: CUSTOMERS.length },
     ]);
 
-    const chat = expectOk(await api.getChat(chatId));
+    const chat = await api.getChat(chatId);
     const cells = chat.messages[0]?.cells ?? [];
     expect(chat.messages[0]?.provider).toBe('offline');
     expect(cells.filter((cell) => cell.kind === 'code').every((cell) => cell.status === 'ok')).toBe(true);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CellOutput } from '@assay/contracts';
-import { ApiClient, EventSocket, expectOk } from '../support/api-client';
+import { AssayClient } from '@assay/client';
+import { ChatRecorder } from '../support/api-client';
 import { ServiceStack } from '../support/service-stack';
 
 /**
@@ -11,18 +12,15 @@ import { ServiceStack } from '../support/service-stack';
  */
 
 let stack: ServiceStack;
-let api: ApiClient;
-let socket: EventSocket;
+let api: AssayClient;
 
 beforeAll(async () => {
   stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', ASSAY_WARM_POOL_SIZE: '1', ASSAY_KERNEL_IDLE_TTL_MS: '1000' } });
   const { apiKey } = await stack.createTenant();
-  api = new ApiClient(stack.baseUrl, apiKey);
-  socket = await EventSocket.open(stack.baseUrl, apiKey);
+  api = new AssayClient({ baseUrl: stack.baseUrl, apiKey });
 });
 
 afterAll(async () => {
-  await socket?.close();
   await stack?.stop();
 });
 
@@ -37,13 +35,13 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
 const logLines = (text: string) => stack.logs('executor-worker').filter((line) => line.includes(text));
 
 async function runInNewChat(source: string): Promise<{ chatId: string; printed: string }> {
-  const chatId = expectOk(await api.createChat()).id;
-  socket.subscribe(chatId);
-  await socket.waitForFrame((frame) => frame.type === 'subscribed' && frame.payload.chatId === chatId);
-  const message = expectOk(await api.postMessage(chatId, { content: JSON.stringify({ cells: [{ kind: 'code', source }] }) }));
-  const terminal = await socket.waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'));
+  const chatId = (await api.createChat()).id;
+  const recorder = new ChatRecorder(api, chatId);
+  const message = await api.postMessage(chatId, { content: JSON.stringify({ cells: [{ kind: 'code', source }] }) });
+  const terminal = await recorder.waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'));
+  recorder.close();
   expect(terminal.type).toBe('message.completed');
-  const outputs: CellOutput[] = expectOk(await api.getChat(chatId)).messages[0]?.cells[0]?.outputs ?? [];
+  const outputs: CellOutput[] = (await api.getChat(chatId)).messages[0]?.cells[0]?.outputs ?? [];
   return { chatId, printed: outputs.map((output) => (output.output_type === 'stream' ? output.text : '')).join('') };
 }
 

@@ -7,6 +7,7 @@ import {
   WS_PROTOCOL_VERSION,
   type ChatEvent,
 } from '@assay/contracts';
+import type { AssayClient, ChatEventStream } from '@assay/client';
 import { WebSocket } from 'ws';
 import type { z } from 'zod';
 
@@ -161,5 +162,46 @@ export class EventSocket {
 
   private describe(): string {
     return this.frames.map((frame) => (frame.type === 'event' ? `event:${frame.payload.type}` : frame.type)).join(', ');
+  }
+}
+
+/**
+ * Records one chat's events through @assay/client's resuming stream (from the first retained
+ * event, so nothing posted after it was opened can be missed), for asserting on order and content.
+ */
+export class ChatRecorder {
+  readonly events: ChatEvent[] = [];
+  private readonly stream: ChatEventStream;
+  private waiters: Array<() => void> = [];
+
+  constructor(client: AssayClient, chatId: string) {
+    this.stream = client.subscribe(chatId, {
+      onEvent: (event) => {
+        this.events.push(event);
+        for (const wake of this.waiters.splice(0)) wake();
+      },
+    });
+  }
+
+  /** Resolves with the first event (already received or future) that matches, or rejects after `timeoutMs`. */
+  async waitForEvent(predicate: (event: ChatEvent) => boolean, timeoutMs = 60_000): Promise<ChatEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(predicate);
+      if (found) return found;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`no matching event within ${timeoutMs} ms; received: ${this.events.map((event) => event.type).join(', ')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.stream.close();
   }
 }
