@@ -100,6 +100,50 @@ describe('REST', () => {
   });
 });
 
+describe('notebook operations, artifacts, batches and usage', () => {
+  it('edits and runs cells, downloads an artifact as a stream, runs a batch and reads usage', async () => {
+    const chat = await client.createChat();
+    const stream = client.subscribe(chat.id);
+    const message = await client.postMessage(chat.id, {
+      content: JSON.stringify({ cells: [{ kind: 'code', source: "n = 2\nopen('/mnt/data/out.csv', 'w').write('x\\n1\\n')" }] }),
+    });
+    await stream.next((event) => event.messageId === message.id && isTerminal(event));
+
+    const artifacts = (await client.listArtifacts(chat.id)).data;
+    expect(artifacts.map((artifact) => artifact.name)).toEqual(['out.csv']);
+    const download = await client.downloadArtifact(artifacts[0]?.id ?? '');
+    const chunks: Buffer[] = [];
+    for await (const chunk of download.stream) chunks.push(Buffer.from(chunk as Uint8Array));
+    expect(Buffer.concat(chunks).toString()).toBe('x\n1\n');
+    expect(download.mimeType).toMatch(/^text\/csv/);
+    expect(download.sizeBytes).toBe(4);
+
+    const cell = await client.insertCell(chat.id, { kind: 'code', source: 'print(n * 10)' });
+    expect((await client.updateCell(chat.id, cell.id, 'print(n * 100)')).source).toBe('print(n * 100)');
+    const run = await client.runCell(chat.id, cell.id);
+    expect(run).toMatchObject({ kind: 'run', cellIds: [cell.id] });
+    const completed = await stream.next((event) => event.type === 'cell.completed' && event.data.cellId === cell.id);
+    expect(completed.type === 'cell.completed' ? completed.data.status : undefined).toBe('ok');
+    const ran = (await client.getChat(chat.id)).messages.flatMap((listed) => listed.cells).find((listed) => listed.id === cell.id);
+    expect(ran?.outputs.map((output) => (output.output_type === 'stream' ? output.text : ''))).toEqual(['200\n']);
+    await client.clearOutputs(chat.id);
+    expect((await client.getChat(chat.id)).messages.flatMap((listed) => listed.cells).every((listed) => listed.outputs.length === 0)).toBe(true);
+    await client.deleteCell(chat.id, cell.id);
+    const missing = await client.runCell(chat.id, cell.id).catch((error: unknown) => error);
+    expect(isAssayApiError(missing, 'NOT_FOUND')).toBe(true);
+    stream.close();
+
+    const batch = await client.createBatch({ items: [{ question: JSON.stringify({ cells: [{ kind: 'code', source: 'print(1)' }] }) }] });
+    expect(batch.items).toHaveLength(1);
+    expect((await client.getBatch(batch.id)).id).toBe(batch.id);
+    const usage = await client.getUsage();
+    // This tenant's work so far in this file: at least these two chats (plus the batch's) and their artifact.
+    expect(usage.chats).toBeGreaterThanOrEqual(2);
+    expect(usage.artifacts).toBeGreaterThanOrEqual(1);
+    expect(usage.quotas.executions.used).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+});
+
 describe('event stream', () => {
   it('reconnects and resumes through a proxy that keeps cutting its connections: every event once, in order', async () => {
     const proxy = await cuttingProxy(stack.baseUrl);
