@@ -86,6 +86,22 @@ describe('automatic repair', () => {
     expect(cells.filter((cell) => cell !== failed).every((cell) => (cell.supersededById ?? null) === null)).toBe(true);
     expect(streamText(cells[3]?.outputs ?? [])).toContain('answer=42');
     expect(streamText(cells[4]?.outputs ?? [])).toContain('after=420');
+
+    // The repair request went through the audited provider with the failing code and its error.
+    const repairCall = await stack.prisma.codegenCall.findFirst({ where: { messageId: posted.id, kind: 'repair' } });
+    expect(repairCall).toMatchObject({ attempt: 1, outcome: 'succeeded' });
+    expect(repairCall?.userText).toContain('print(bsae + 2)');
+    expect(repairCall?.userText).toContain('NameError');
+
+    // A follow-up builds on the working notebook: its context has the fix, not the superseded attempt.
+    const followUp = expectOk(await api.postMessage(chatId, { content: JSON.stringify({ cells: [{ kind: 'code', source: 'print(f"again={answer}")' }] }) }));
+    expect((await finish(followUp.id)).type).toBe('message.completed');
+    const generateCall = await stack.prisma.codegenCall.findFirst({ where: { messageId: followUp.id, kind: 'generate' } });
+    expect(generateCall?.userText).toContain('answer = base + 2');
+    // (The question quotes the scripted JSON, so the failed code is looked for as a code block.)
+    expect(generateCall?.userText).not.toContain('```python\nbase = 40\nprint(bsae + 2)');
+    expect(generateCall?.userText).toContain('```python\nbase = 40\nanswer = base + 2');
+    expect(generateCall?.userText).not.toContain('NameError');
   });
 
   it('gives up after the configured attempts and fails the message with the last error in plain words', async () => {
@@ -109,7 +125,7 @@ describe('automatic repair', () => {
     expect(started.map((event) => (event.type === 'repair.started' ? event.data.attempt : 0))).toEqual([1, 2]);
 
     const chat = expectOk(await api.getChat(chatId));
-    const cells = chat.messages[1]?.cells ?? [];
+    const cells = chat.messages.find((message) => message.id === posted.id)?.cells ?? [];
     // Every failed attempt is kept and linked to its replacement; the remaining cell was cancelled.
     expect(cells.map((cell) => [cell.source, cell.status])).toEqual([
       ['print(first_missing)', 'error'],

@@ -67,7 +67,8 @@ export async function buildCodegenRequest(
   let lastError: CodegenCellError | undefined;
   const history = earlier.map((previous) => ({
     question: previous.content,
-    cells: previous.cells.map((cell) => {
+    // Cells that automatic repair replaced are history, not the working notebook the model builds on.
+    cells: previous.cells.filter((cell) => cell.supersededById === null).map((cell) => {
       const outputs = outputsByCell.get(cell.id) ?? [];
       const error = outputs.find((output) => output.output_type === 'error');
       if (error !== undefined && error.output_type === 'error') {
