@@ -16,10 +16,11 @@ let stack: ServiceStack;
 let api: ApiClient;
 let socket: EventSocket;
 let chatId: string;
+let apiKey: string;
 
 beforeAll(async () => {
   stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', ASSAY_REPAIR_MAX_ATTEMPTS: String(MAX_ATTEMPTS) } });
-  const apiKey = (await stack.createTenant()).apiKey;
+  apiKey = (await stack.createTenant()).apiKey;
   api = new ApiClient(stack.baseUrl, apiKey);
   socket = await EventSocket.open(stack.baseUrl, apiKey);
   chatId = expectOk(await api.createChat('repair')).id;
@@ -86,6 +87,14 @@ describe('automatic repair', () => {
     expect(cells.filter((cell) => cell !== failed).every((cell) => (cell.supersededById ?? null) === null)).toBe(true);
     expect(streamText(cells[3]?.outputs ?? [])).toContain('answer=42');
     expect(streamText(cells[4]?.outputs ?? [])).toContain('after=420');
+
+    // The exported notebook is the working version: the fix, not the failed attempt.
+    const exported = await fetch(`${stack.baseUrl}/v1/chats/${chatId}/notebook.ipynb`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(exported.status).toBe(200);
+    const ipynb = (await exported.json()) as { cells: { id?: string }[] };
+    const exportedIds = ipynb.cells.map((cell) => cell.id);
+    expect(exportedIds).toEqual(expect.arrayContaining(replacementIds));
+    expect(exportedIds).not.toContain(failed?.id);
 
     // The repair request went through the audited provider with the failing code and its error.
     const repairCall = await stack.prisma.codegenCall.findFirst({ where: { messageId: posted.id, kind: 'repair' } });

@@ -52,7 +52,11 @@ type IpynbCell = IpynbNotebook['cells'][number];
  */
 export function chatToNotebook(chat: ChatResource, files: readonly ExportedDataFile[], exportedAt: Date): IpynbNotebook {
   const cells: IpynbCell[] = [dataFilesCell(chat, files), setupCell(files)];
-  const allCells = chat.messages.flatMap((message) => message.cells).sort((a, b) => a.position - b.position);
+  // Cells that automatic repair replaced are history (still in the API), not the working notebook.
+  const allCells = chat.messages
+    .flatMap((message) => message.cells)
+    .filter((cell) => (cell.supersededById ?? null) === null)
+    .sort((a, b) => a.position - b.position);
   const introduced = new Set<string>();
   const messages = new Map(chat.messages.map((message) => [message.id, message]));
   for (const cell of allCells) {
