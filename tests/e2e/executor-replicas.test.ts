@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChatEvent } from '@assay/contracts';
-import { ApiClient, EventSocket, expectOk } from '../support/api-client';
+import { AssayClient } from '@assay/client';
+import { ChatRecorder } from '../support/api-client';
 import { ServiceStack } from '../support/service-stack';
 
 /**
@@ -10,27 +11,40 @@ import { ServiceStack } from '../support/service-stack';
  */
 
 let stack: ServiceStack;
-let api: ApiClient;
-let socket: EventSocket;
+let api: AssayClient;
+const recorders = new Map<string, ChatRecorder>();
 
 beforeAll(async () => {
   stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted', ASSAY_WARM_POOL_SIZE: '0', ASSAY_EXECUTOR_HEARTBEAT_MS: '500' } });
   await stack.startReplica('executor-worker');
   const { apiKey } = await stack.createTenant();
-  api = new ApiClient(stack.baseUrl, apiKey);
-  socket = await EventSocket.open(stack.baseUrl, apiKey);
+  api = new AssayClient({ baseUrl: stack.baseUrl, apiKey });
 });
 
 afterAll(async () => {
-  await socket?.close();
+  for (const recorder of recorders.values()) recorder.close();
   await stack?.stop();
 });
 
+/** A new chat whose events are recorded from its first one. */
+async function openChat(): Promise<{ chatId: string; recorder: ChatRecorder }> {
+  const chatId = (await api.createChat()).id;
+  const recorder = new ChatRecorder(api, chatId);
+  recorders.set(chatId, recorder);
+  return { chatId, recorder };
+}
+
+function recorderOf(chatId: string): ChatRecorder {
+  const recorder = recorders.get(chatId);
+  if (recorder === undefined) throw new Error(`chat ${chatId} was not opened with openChat()`);
+  return recorder;
+}
+
 async function ask(chatId: string, source: string): Promise<ChatEvent[]> {
-  const message = expectOk(await api.postMessage(chatId, { content: JSON.stringify({ cells: [{ kind: 'code', source }] }) }));
-  const terminal = await socket.waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'), 90_000);
+  const message = await api.postMessage(chatId, { content: JSON.stringify({ cells: [{ kind: 'code', source }] }) });
+  const terminal = await recorderOf(chatId).waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'), 90_000);
   expect(terminal.type).toBe('message.completed');
-  return socket.events(chatId).filter((event) => event.messageId === message.id);
+  return recorderOf(chatId).events.filter((event) => event.messageId === message.id);
 }
 
 /** Waits until the replicas' logs show `total` completed execute jobs of the chat (logged just after the message's last event). */
@@ -51,9 +65,7 @@ function executionsByReplica(chatId: string): number[] {
 
 describe('executor replicas', () => {
   it('keeps a chat on the replica holding its kernel, and moves it to the other when that one dies', async () => {
-    const chatId = expectOk(await api.createChat()).id;
-    socket.subscribe(chatId);
-    await socket.waitForFrame((frame) => frame.type === 'subscribed' && frame.payload.chatId === chatId);
+    const { chatId } = await openChat();
 
     await ask(chatId, 'x = 1');
     for (let i = 0; i < 4; i++) {
@@ -82,23 +94,21 @@ describe('executor replicas', () => {
 
   it('finishes a message whose replica was SIGKILLed while its cell ran: the other replica rebuilds the kernel and runs the cell again', async () => {
     if (stack.process('executor-worker', 1) === undefined) await stack.startReplica('executor-worker');
-    const chatId = expectOk(await api.createChat()).id;
-    socket.subscribe(chatId);
-    await socket.waitForFrame((frame) => frame.type === 'subscribed' && frame.payload.chatId === chatId);
+    const { chatId, recorder } = await openChat();
     await ask(chatId, 'base = 20');
     await untilLogged(chatId, 1);
     const owner = executionsByReplica(chatId).indexOf(1);
     expect(owner).toBeGreaterThanOrEqual(0);
 
-    const message = expectOk(
-      await api.postMessage(chatId, { content: JSON.stringify({ cells: [{ kind: 'code', source: 'import time\ntime.sleep(3)\nprint("answer", base + 22)' }] }) }),
-    );
-    await socket.waitForEvent((event) => event.messageId === message.id && event.type === 'cell.started', 60_000);
+    const message = await api.postMessage(chatId, {
+      content: JSON.stringify({ cells: [{ kind: 'code', source: 'import time\ntime.sleep(3)\nprint("answer", base + 22)' }] }),
+    });
+    await recorder.waitForEvent((event) => event.messageId === message.id && event.type === 'cell.started', 60_000);
     await stack.crash('executor-worker', owner);
 
-    const terminal = await socket.waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'), 90_000);
+    const terminal = await recorder.waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'), 90_000);
     expect(terminal.type).toBe('message.completed');
-    const events = socket.events(chatId).filter((event) => event.messageId === message.id);
+    const events = recorder.events.filter((event) => event.messageId === message.id);
     expect(events.find((event) => event.type === 'session.restored')?.data).toMatchObject({ replayedCells: 1 });
     const printed = events.flatMap((event) => (event.type === 'cell.output' && event.data.output.output_type === 'stream' ? [event.data.output.text] : []));
     expect(printed.join('')).toBe('answer 42\n');
