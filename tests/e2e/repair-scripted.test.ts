@@ -96,6 +96,20 @@ describe('automatic repair', () => {
     expect(exportedIds).toEqual(expect.arrayContaining(replacementIds));
     expect(exportedIds).not.toContain(failed?.id);
 
+    // The failed attempt cannot be run again by itself, and "run all" runs the working version only.
+    const post = (path: string) => fetch(`${stack.baseUrl}/v1/chats/${chatId}${path}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });
+    const rerun = await post(`/cells/${failed?.id}/run`);
+    expect(rerun.status).toBe(409);
+    expect(((await rerun.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining(`replaced by automatic repair (cell ${cells[2]?.id})`),
+    });
+    const runAll = await post('/run-all');
+    expect(runAll.status).toBe(202);
+    const operation = (await runAll.json()) as { cellIds: string[] };
+    expect(operation.cellIds).toEqual([cells[3]?.id, cells[4]?.id]);
+    await socket.waitForEvent((event) => event.type === 'cell.completed' && event.data.cellId === cells[4]?.id && event.id > terminal.id);
+
     // The repair request went through the audited provider with the failing code and its error.
     const repairCall = await stack.prisma.codegenCall.findFirst({ where: { messageId: posted.id, kind: 'repair' } });
     expect(repairCall).toMatchObject({ attempt: 1, outcome: 'succeeded' });

@@ -72,13 +72,19 @@ export class CellRepository {
   async queueForRun(chatId: string, cellId: string): Promise<void> {
     assertResourceId('Cell', cellId);
     const { count } = await this.prisma.cell.updateMany({
-      where: { id: cellId, chatId, tenantId: this.tenantId, kind: 'code', status: { notIn: [...BUSY_STATUSES] } },
+      where: { id: cellId, chatId, tenantId: this.tenantId, kind: 'code', status: { notIn: [...BUSY_STATUSES] }, supersededById: null },
       data: { status: 'queued' },
     });
     if (count === 1) return;
     const cell = await this.get(chatId, cellId);
     if (cell.kind !== 'code') {
       throw new AssayError(ErrorCode.VALIDATION_FAILED, `Cell ${cellId} is a markdown cell; only code cells run.`, { status: 400 });
+    }
+    if (cell.supersededById !== null) {
+      throw new AssayError(ErrorCode.CONFLICT, `Cell ${cellId} failed and was replaced by automatic repair (cell ${cell.supersededById}); run the replacement instead.`, {
+        status: 409,
+        details: { cellId, supersededById: cell.supersededById },
+      });
     }
     assertNotBusy(cell, 'run again');
   }

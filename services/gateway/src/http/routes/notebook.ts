@@ -53,7 +53,8 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     const { chatId } = params(req.params);
     await tenant.chats.get(chatId);
     await options.sessionLimit.assertRoomFor(tenant.tenantId, chatId);
-    const cells = await tenant.cells.listCode(chatId);
+    // Cells that automatic repair replaced are history: running the notebook runs their replacements.
+    const cells = (await tenant.cells.listCode(chatId)).filter((cell) => cell.supersededById === null);
     const busy = cells.find((cell) => cell.status === 'queued' || cell.status === 'running');
     if (busy) {
       throw new AssayError(ErrorCode.CONFLICT, `Cell ${busy.id} is still ${busy.status}; wait for it or interrupt it, then run all again.`, {
