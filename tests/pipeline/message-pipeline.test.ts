@@ -20,12 +20,14 @@ let queues: JobQueues;
 let codegenQueue: Queue;
 let pipeline: MessagePipeline;
 let cleanup: () => Promise<void>;
+let prefix: string;
 
 beforeAll(async () => {
   prisma = testPrisma();
   tenant = (await newTenant(prisma)).scope;
   const isolated = await isolatedRedis();
   cleanup = isolated.close;
+  prefix = isolated.prefix;
   events = new ChatEventLog({ redis: isolated.redis, prefix: isolated.prefix });
   queues = new JobQueues({ redisUrl: testEnvironment().redisUrl, prefix: isolated.prefix });
   codegenQueue = new Queue('codegen', { connection: { url: testEnvironment().redisUrl }, prefix: isolated.prefix });
@@ -117,5 +119,29 @@ describe('MessagePipeline', () => {
     await Promise.all([pipeline.fail(tenant.tenantId, chat.id, message.id, failure), pipeline.fail(tenant.tenantId, chat.id, message.id, failure)]);
     expect((await eventTypes(chat.id)).filter((type) => type === 'message.failed')).toHaveLength(1);
     expect((await tenant.cells.listForMessage(message.id)).map((cell) => cell.status)).toEqual(['cancelled', 'cancelled']);
+  });
+  it('queues each repair attempt once, and the run after a repair as its own execution job', async () => {
+    const [chatId, messageId, cellId] = [randomUUID(), randomUUID(), randomUUID()];
+    const repairQueue = new Queue('repair', { connection: { url: testEnvironment().redisUrl }, prefix });
+    const executeQueue = new Queue('execute', { connection: { url: testEnvironment().redisUrl }, prefix });
+    try {
+      await pipeline.startRepair(tenant.tenantId, chatId, messageId, cellId, 1);
+      await pipeline.startRepair(tenant.tenantId, chatId, messageId, cellId, 1);
+      await pipeline.startRepair(tenant.tenantId, chatId, messageId, randomUUID(), 2);
+      const repairs = await repairQueue.getJobs(['waiting']);
+      expect(repairs.filter((job) => job.data.messageId === messageId).map((job) => [job.id, job.data.attempt]).sort()).toEqual([
+        [`repair-${messageId}-1`, 1],
+        [`repair-${messageId}-2`, 2],
+      ]);
+
+      await pipeline.startExecution(tenant.tenantId, chatId, messageId);
+      await pipeline.startExecution(tenant.tenantId, chatId, messageId, 1);
+      await pipeline.startExecution(tenant.tenantId, chatId, messageId, 1);
+      const runs = await executeQueue.getJobs(['waiting']);
+      expect(runs.filter((job) => job.data.messageId === messageId).map((job) => job.id).sort()).toEqual([`execute-${messageId}`, `execute-${messageId}-repair-1`]);
+    } finally {
+      await repairQueue.close();
+      await executeQueue.close();
+    }
   });
 });
