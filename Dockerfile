@@ -72,6 +72,7 @@ FROM base AS manifests
 COPY package.json package-lock.json .npmrc ./
 COPY packages/artifacts/package.json packages/artifacts/
 COPY packages/cli/package.json packages/cli/
+COPY packages/client/package.json packages/client/
 COPY packages/codegen/package.json packages/codegen/
 COPY packages/config/package.json packages/config/
 COPY packages/contracts/package.json packages/contracts/
