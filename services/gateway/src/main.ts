@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   const server = http.createServer(app);
   const sockets = new EventSocketServer({
     prisma,
+    apiKeys,
     log: events,
     subscriber,
     logger,

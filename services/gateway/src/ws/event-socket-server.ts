@@ -12,7 +12,7 @@ import { ErrorCode, isAssayError } from '@assay/errors';
 import type { ChatEventFeed, ChatEventLog, ChatEventSubscriber } from '@assay/events';
 import type { Logger } from '@assay/logger';
 import { WebSocket, WebSocketServer } from 'ws';
-import { authenticate, type AuthenticatedLocals } from '../http/auth';
+import { authenticate, type ApiKeyAuthenticator, type AuthenticatedLocals } from '../http/auth';
 
 /** Options of {@link EventSocketServer}. */
 export interface EventSocketServerOptions {
@@ -20,6 +20,8 @@ export interface EventSocketServerOptions {
   log: ChatEventLog;
   subscriber: ChatEventSubscriber;
   logger: Logger;
+  /** The gateway's key cache, so a connection does not cost a database lookup; PostgreSQL when absent. */
+  apiKeys?: ApiKeyAuthenticator;
   /** URL path of the endpoint. @defaultValue "/v1/ws" */
   path?: string;
   /** Interval of heartbeat pings; a client that has not answered the previous one is dropped. */
@@ -87,7 +89,7 @@ export class EventSocketServer {
     }
     let auth: AuthenticatedLocals;
     try {
-      auth = await authenticate(this.options.prisma, req, { allowQuery: true });
+      auth = await authenticate(this.options.prisma, req, { allowQuery: true }, this.options.apiKeys);
     } catch (error) {
       if (isAssayError(error)) rejectUpgrade(socket, error.status, error.code, error.message);
       else {
