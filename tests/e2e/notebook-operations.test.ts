@@ -83,9 +83,9 @@ describe('notebook operations', () => {
     const variables = VariablesResource.parse(expectOk(await api.request('GET', `/v1/chats/${chatId}/variables`, z.unknown())));
     expect(variables.variables).toEqual(
       expect.arrayContaining([
-        { name: 'x', type: 'int', shape: null, length: null },
-        { name: 'frame', type: 'DataFrame', shape: [4, 2], length: null },
-        { name: 'words', type: 'list', shape: null, length: 2 },
+        { name: 'x', type: 'int', shape: null, length: null, dtypes: null },
+        { name: 'frame', type: 'DataFrame', shape: [4, 2], length: null, dtypes: { a: 'int64', b: 'int64' } },
+        { name: 'words', type: 'list', shape: null, length: 2, dtypes: null },
       ]),
     );
     expect(variables.variables.map((variable) => variable.name)).not.toContain('pd');

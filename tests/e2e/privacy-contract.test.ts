@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { VariablesResource } from '@assay/contracts';
 import { ApiClient, EventSocket, expectOk } from '../support/api-client';
 import { MockAnthropicServer, notebookStream } from '../support/mock-anthropic-server';
 import { ServiceStack } from '../support/service-stack';
@@ -129,6 +130,51 @@ describe('metadata-only contract (default privacy level)', () => {
       for (const marker of MARKERS) expect(second?.rawBody).toContain(marker);
       const calls = await stack.prisma.codegenCall.findMany({ where: { tenantId: tenant.tenantId } });
       expect(calls.map((call) => call.privacyLevel)).toEqual(['outputs', 'outputs']);
+    } finally {
+      await events.close();
+    }
+  });
+
+  it('adds the kernel’s column dtypes at the schema level, only for columns named like a file header', async () => {
+    const tenant = await stack.createTenant();
+    await stack.prisma.tenant.update({ where: { id: tenant.tenantId }, data: { privacyLevel: 'schema' } });
+    const client = new ApiClient(stack.baseUrl, tenant.apiKey);
+    const events = await EventSocket.open(stack.baseUrl, tenant.apiKey);
+    try {
+      const data = expectOk(await client.uploadFile('markers.csv', CSV, 'text/csv'));
+      const chatId = expectOk(await client.createChat()).id;
+      events.subscribe(chatId);
+      const before = mock.requests.length;
+      // `wide` has the markers as column names: a pivot turns values into names.
+      mock.reply({
+        kind: 'stream',
+        events: notebookStream([
+          { kind: 'code', source: "import pandas as pd\ndf = pd.read_csv('/mnt/data/markers.csv')\nwide = df.pivot_table(columns='animal', values='amount')" },
+        ]),
+      });
+      mock.reply({ kind: 'stream', events: notebookStream([{ kind: 'code', source: 'print(len(df))' }]) });
+      for (const [content, fileIds] of [['Pivot it', [data.id]], ['How many rows?', []]] as const) {
+        const message = expectOk(await client.postMessage(chatId, { content, fileIds: [...fileIds] }));
+        await events.waitForEvent((event) => event.messageId === message.id && (event.type === 'message.completed' || event.type === 'message.failed'));
+      }
+
+      // The kernel reported the pivot's columns (so the filter below has something to drop)...
+      const reported = expectOk(await client.request('GET', `/v1/chats/${chatId}/variables`, VariablesResource));
+      expect(reported.variables.find((variable) => variable.name === 'df')?.dtypes).toEqual({ animal: 'object', amount: 'float64' });
+      expect(Object.keys(reported.variables.find((variable) => variable.name === 'wide')?.dtypes ?? {}).sort()).toEqual([...MARKERS].sort());
+
+      // ...the model got df's dtypes, and none of the markers.
+      const [, followUp] = mock.requests.slice(before);
+      const variableLines = ((followUp?.body as SentBody).messages[0]?.content ?? '').split('\n').filter((line) => line.startsWith('{"name":'));
+      expect(variableLines.map((line): unknown => JSON.parse(line))).toEqual(
+        expect.arrayContaining([
+          { name: 'df', type: 'DataFrame', shape: '(3, 2)', dtypes: { animal: 'object', amount: 'float64' } },
+          { name: 'wide', type: 'DataFrame', shape: '(1, 3)' },
+        ]),
+      );
+      for (const value of [...MARKERS, ...AMOUNTS]) expect(followUp?.rawBody).not.toContain(value);
+      const calls = await stack.prisma.codegenCall.findMany({ where: { tenantId: tenant.tenantId } });
+      expect(calls.map((call) => call.privacyLevel)).toEqual(['schema', 'schema']);
     } finally {
       await events.close();
     }

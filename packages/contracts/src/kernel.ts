@@ -11,6 +11,11 @@ export const Variable = z.object({
   shape: z.array(z.number().int().nonnegative()).nullable(),
   /** For strings, bytes and built-in containers. */
   length: z.number().int().nonnegative().nullable(),
+  /**
+   * For DataFrames: column name → pandas dtype (`int64`, `object`, …), at most 200 columns; types,
+   * never values. Null for anything else (and in records written before dtypes were read).
+   */
+  dtypes: z.record(z.string(), z.string()).nullable().default(null),
 });
 export type Variable = z.infer<typeof Variable>;
 

@@ -81,6 +81,7 @@ export async function buildCodegenRequest(
   }));
 
   const { variables } = await scope.chats.getVariables(message.chatId);
+  const knownHeaders = new Set(files.flatMap((file) => file.sheets.flatMap((sheet) => sheet.headers)));
   const tenant = await options.prisma.tenant.findUnique({ where: { id: message.tenantId }, select: { privacyLevel: true } });
   const override = PrivacyLevel.safeParse(tenant?.privacyLevel);
 
@@ -93,6 +94,7 @@ export async function buildCodegenRequest(
         name: variable.name,
         type: variable.type,
         ...(variable.shape === null ? (variable.length === null ? {} : { shape: `len ${variable.length}` }) : { shape: `(${variable.shape.join(', ')})` }),
+        ...dtypesOfKnownColumns(variable.dtypes, knownHeaders),
       }),
     ),
     ...(lastError === undefined ? {} : { lastError }),
@@ -126,4 +128,15 @@ function summarise(output: CellOutput): CodegenOutputSummary {
       return { kind: output.output_type, mimeTypes, sizeBytes, ...(text === undefined ? {} : { text }) };
     }
   }
+}
+
+/**
+ * A frame's dtypes, keeping only columns named like a header of the chat's files. Column names
+ * of a frame the code built can be data (a pivot turns a column's values into column names), and
+ * a header is metadata the model is already told; so no value can reach it through a dtype key.
+ */
+function dtypesOfKnownColumns(dtypes: Record<string, string> | null, knownHeaders: ReadonlySet<string>): { dtypes?: Record<string, string> } {
+  if (dtypes === null) return {};
+  const known = Object.entries(dtypes).filter(([column]) => knownHeaders.has(column));
+  return known.length === 0 ? {} : { dtypes: Object.fromEntries(known) };
 }

@@ -10,13 +10,13 @@ export const PRELOAD_CODE = 'import numpy, pandas, matplotlib.pyplot';
 const VARIABLES_FUNCTION = '_assay_variables';
 
 /**
- * Defines a function that describes the user's variables (name, type, shape or length, never
- * values). It is hidden from the user's namespace listing (`%who`, and our own listing) and
+ * Defines a function that describes the user's variables (name, type, shape or length, a frame's
+ * column dtypes; never values). It is hidden from the user's namespace listing (`%who`, and our own listing) and
  * costs well under a millisecond for a typical notebook: no value is converted or copied.
  */
 export const VARIABLES_HELPER_CODE = String.raw`
 def ${VARIABLES_FUNCTION}(limit=200):
-    import types
+    import itertools, types
     ip = get_ipython()
     hidden = ip.user_ns_hidden
     described = []
@@ -25,12 +25,19 @@ def ${VARIABLES_FUNCTION}(limit=200):
             continue
         if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)):
             continue
-        entry = {'name': name, 'type': type(value).__name__, 'shape': None, 'length': None}
+        entry = {'name': name, 'type': type(value).__name__, 'shape': None, 'length': None, 'dtypes': None}
         shape = getattr(value, 'shape', None)
         if isinstance(shape, tuple) and all(isinstance(n, int) for n in shape):
             entry['shape'] = list(shape)
         elif isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)):
             entry['length'] = len(value)
+        # A DataFrame's dtypes is a Series (a Series' own is a single dtype): names and types only.
+        dtypes = getattr(value, 'dtypes', None)
+        if callable(getattr(dtypes, 'items', None)):
+            try:
+                entry['dtypes'] = {str(column): str(dtype) for column, dtype in itertools.islice(dtypes.items(), 200)}
+            except Exception:
+                pass
         described.append(entry)
         if len(described) >= limit:
             break
