@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Cell, ChatResource, type ChatEvent, NotebookOperationResource, VariablesResource } from '@assay/contracts';
+import { type Cell, ChatResource, type ChatEvent, JobResource, NotebookOperationResource, VariablesResource } from '@assay/contracts';
 import { Cell as CellSchema } from '@assay/contracts';
 import { z } from 'zod';
 import { ApiClient, EventSocket, expectError, expectOk } from '../support/api-client';
@@ -15,6 +15,7 @@ let stack: ServiceStack;
 let api: ApiClient;
 let socket: EventSocket;
 let chatId: string;
+let firstMessageId: string;
 
 beforeAll(async () => {
   stack = await ServiceStack.start({ env: { CODEGEN_PROVIDER: 'scripted' } });
@@ -32,6 +33,7 @@ beforeAll(async () => {
   ];
   const message = expectOk(await api.postMessage(chatId, { content: JSON.stringify({ cells }) }));
   await socket.waitForEvent((event) => event.messageId === message.id && event.type === 'message.completed');
+  firstMessageId = message.id;
 });
 
 afterAll(async () => {
@@ -62,6 +64,9 @@ async function completion(cellId: string, after: number): Promise<{ status: stri
     .join('');
   return { status: done.data.status, printed, executionCount: done.data.executionCount };
 }
+
+/** `GET /v1/jobs/:id`: the status of what a 202 answer started. */
+const job = async (id: string): Promise<JobResource> => expectOk(await api.request('GET', `/v1/jobs/${id}`, JobResource));
 
 const post = (path: string, json?: unknown) => api.request('POST', `/v1/chats/${chatId}${path}`, z.unknown(), json === undefined ? {} : { json });
 
@@ -103,6 +108,9 @@ describe('notebook operations', () => {
     expect(run.cellIds).toHaveLength(4);
     const printing = await cellAt(4);
     expect(await completion(printing.id, before)).toMatchObject({ status: 'ok', printed: 'value 30\n' });
+    await completion(run.cellIds.at(-1) ?? '', before);
+    expect(await job(run.operationId)).toMatchObject({ id: run.operationId, kind: 'run', status: 'completed', chatId, cellIds: run.cellIds, failure: null });
+    expect(await job(firstMessageId)).toMatchObject({ kind: 'message', status: 'completed', chatId, failure: null });
 
     expect((await api.request('DELETE', `/v1/chats/${chatId}/cells/${inserted.id}`, z.unknown())).status).toBe(204);
     await socket.waitForEvent((event) => event.type === 'cell.deleted' && event.data.cellId === inserted.id);
@@ -141,11 +149,13 @@ describe('notebook operations', () => {
     const restart = NotebookOperationResource.parse(expectOk(await post('/restart')));
     expect(restart.kind).toBe('restart');
     await socket.waitForEvent((event) => event.id > before && event.type === 'kernel.restarted');
+    expect(await job(restart.operationId)).toMatchObject({ kind: 'restart', status: 'completed', chatId });
 
     const check = await cellAt(3);
     const again = lastEventId();
-    expectOk(await post(`/cells/${check.id}/run`));
+    const rerun = NotebookOperationResource.parse(expectOk(await post(`/cells/${check.id}/run`)));
     expect(await completion(check.id, again)).toMatchObject({ status: 'error', printed: 'NameError' });
+    expect(await job(rerun.operationId)).toMatchObject({ kind: 'run', status: 'failed', failure: { code: 'CELL_ERROR', message: expect.stringContaining(check.id) } });
     expect(socket.events(chatId).some((event) => event.id > before && event.type === 'session.restored')).toBe(false);
   });
 
@@ -167,6 +177,7 @@ describe('notebook operations', () => {
       stranger.request('POST', `/v1/chats/${chatId}/restart`, z.unknown()),
       stranger.request('POST', `/v1/chats/${chatId}/clear-outputs`, z.unknown()),
       stranger.request('GET', `/v1/chats/${chatId}/variables`, z.unknown()),
+      stranger.request('GET', `/v1/jobs/${firstMessageId}`, z.unknown()),
     ];
     for (const response of await Promise.all(foreign)) expect(response.status).toBe(404);
     expect(ChatResource.parse(expectOk(await api.getChat(chatId))).messages[0]?.cells[0]?.source).toBe('x = 1');

@@ -80,6 +80,9 @@ beforeAll(async () => {
   ids.messageId = String((await post(`/v1/chats/${ids.chatId}/messages`, { content: 'Hello', fileIds: [ids.fileId] })).id);
   ids.cellId = String((await post(`/v1/chats/${ids.chatId}/cells`, { kind: 'code', source: 'x = 1' })).id);
   ids.batchId = String((await post('/v1/batches', { items: [{ question: 'Sum?', fileIds: [ids.fileId] }] })).id);
+  // A notebook operation's id (a job that lives in Redis, not in a tenant-scoped table).
+  const restart = await post(`/v1/chats/${ids.chatId}/restart`, {});
+  ids.jobId = String(restart.operationId);
   const blob = await gateway.blobs.put(Readable.from([Buffer.from('a,1\n')]), { keyPrefix: a.tenantId });
   const artifact = await new TenantScope(gateway.prisma, a.tenantId).artifacts.create({
     chatId: ids.chatId,

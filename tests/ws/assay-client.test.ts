@@ -136,6 +136,7 @@ describe('notebook operations, artifacts, batches and usage', () => {
     const batch = await client.createBatch({ items: [{ question: JSON.stringify({ cells: [{ kind: 'code', source: 'print(1)' }] }) }] });
     expect(batch.items).toHaveLength(1);
     expect((await client.getBatch(batch.id)).id).toBe(batch.id);
+    expect(await client.getJob(batch.id)).toMatchObject({ id: batch.id, kind: 'batch', chatId: null });
     const usage = await client.getUsage();
     // This tenant's work so far in this file: at least these two chats (plus the batch's) and their artifact.
     expect(usage.chats).toBeGreaterThanOrEqual(2);

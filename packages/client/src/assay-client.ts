@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   ArtifactResource,
   BatchResource,
+  JobResource,
   Cell,
   ChatResource,
   ChatSummaryResource,
@@ -188,6 +189,11 @@ export class AssayClient {
 
   getBatch(batchId: string): Promise<BatchResource> {
     return this.call('GET', `/v1/batches/${enc(batchId)}`, BatchResource);
+  }
+
+  /** Status of whatever a 202 answer started: a message id, a batch id or an operationId. */
+  getJob(jobId: string): Promise<JobResource> {
+    return this.call('GET', `/v1/jobs/${enc(jobId)}`, JobResource);
   }
 
   getUsage(): Promise<UsageResource> {

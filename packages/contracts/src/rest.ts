@@ -100,3 +100,29 @@ export const UsageResource = z.object({
   quotas: z.object({ uploads: QuotaUsageResource, executions: QuotaUsageResource, tokens: QuotaUsageResource }),
 });
 export type UsageResource = z.infer<typeof UsageResource>;
+
+/** What a job is: a message (generate and run), a batch, or a notebook operation (run cells, restart). */
+export const JobKind = z.enum(['message', 'batch', 'run', 'restart']);
+export type JobKind = z.infer<typeof JobKind>;
+
+/** One status for every kind of job, so a client can poll any 202 answer the same way. */
+export const JobStatus = z.enum(['queued', 'running', 'completed', 'failed']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/**
+ * `GET /v1/jobs/:jobId`: the status of work an API call started, by the id its 202 answer gave
+ * (a message's `id`, a batch's `id`, a notebook operation's `operationId`).
+ */
+export const JobResource = z.object({
+  id: ResourceId,
+  kind: JobKind,
+  status: JobStatus,
+  /** The chat the job works in; null for a batch (its chats are in `GET /v1/batches/:id`). */
+  chatId: ResourceId.nullable(),
+  /** For a run: the cells it runs. Empty otherwise. */
+  cellIds: z.array(ResourceId),
+  /** Why it failed (message, or the first failing cell of a run), when it failed. */
+  failure: Failure.nullable(),
+  createdAt: Timestamp,
+});
+export type JobResource = z.infer<typeof JobResource>;

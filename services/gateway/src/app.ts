@@ -14,7 +14,9 @@ import { errorHandler, unknownRoute } from './http/errors';
 import { idempotencyKeys } from './http/idempotency';
 import { openApiDocument } from './http/openapi';
 import { artifactRoutes } from './http/routes/artifacts';
+import { OperationJournal } from './http/operation-journal';
 import { batchItemCount, batchRoutes } from './http/routes/batches';
+import { jobRoutes } from './http/routes/jobs';
 import { chatRoutes } from './http/routes/chats';
 import { fileRoutes } from './http/routes/files';
 import { healthRoutes } from './http/routes/health';
@@ -121,7 +123,9 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       sessionLimit: options.sessionLimit,
     }),
   );
+  const operations = new OperationJournal({ redis: options.redis, prefix: options.events.prefix });
   v1.use('/chats/:chatId', notebookRoutes({
+      operations,
       queues: options.queues,
       events: options.events,
       control: options.control,
@@ -129,6 +133,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       sessionLimit: options.sessionLimit,
     }));
   v1.use('/chats/:chatId', notebookExportRoutes());
+  v1.use('/jobs', jobRoutes({ operations }));
   v1.use('/artifacts', artifactRoutes({ blobs: options.blobs, logger: options.logger }));
   v1.use('/messages', messageRoutes());
   v1.use('/batches', batchRoutes({ pipeline: options.pipeline, maxFilesPerChat: options.limits.maxFilesPerChat, logger: options.logger }));

@@ -2,6 +2,7 @@ import {
   ApiKeyResource,
   ArtifactResource,
   BatchResource,
+  JobResource,
   Cell,
   ChatResource,
   ChatSummaryResource,
@@ -126,6 +127,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   // Batches and usage
   { method: 'POST', path: '/v1/batches', tag: 'Batches', auth: 'apiKey', summary: 'Submit analyses together: each item becomes a chat with one message.', idempotent: true, body: { schema: CreateBatchBody, example: { items: [{ question: 'Which region grew fastest?', fileIds: [ID], title: 'Growth' }, { question: 'Any outliers?', fileIds: [ID] }] } }, responses: { 202: { description: 'Accepted.', schema: BatchResource, example: { id: ID, status: 'running', counts: { queued: 1, generating: 1, executing: 0, completed: 0, failed: 0 }, items: [{ chatId: ID, messageId: OTHER_ID, status: 'queued', failure: null, completedAt: null }], createdAt: AT } } } },
   { method: 'GET', path: '/v1/batches/:batchId', tag: 'Batches', auth: 'apiKey', summary: 'A batch with the status of each item.', responses: { 200: { description: 'The batch.', schema: BatchResource } } },
+  { method: 'GET', path: '/v1/jobs/:jobId', tag: 'Jobs', auth: 'apiKey', summary: "Status of work a 202 answer started, by its id: a message's id, a batch's id or a notebook operation's operationId.", responses: { 200: { description: 'The job.', schema: JobResource, example: { id: OTHER_ID, kind: 'run', status: 'failed', chatId: ID, cellIds: [ID], failure: { code: 'CELL_ERROR', message: `Cell 3 (${ID}) raised an error; its outputs show which.` }, createdAt: AT } } } },
   { method: 'GET', path: '/v1/usage', tag: 'Usage', auth: 'apiKey', summary: 'What the tenant stores and has run, and its rate quotas (uploads and executions this hour, tokens today).', responses: { 200: { description: 'Usage.', schema: UsageResource, example: { storageBytes: 2048, files: 2, chats: 1, messages: 3, executedCells: 7, artifacts: 1, quotas: { uploads: { limit: 200, used: 2, remaining: 198, resetSeconds: 3100 }, executions: { limit: 600, used: 3, remaining: 597, resetSeconds: 3100 }, tokens: { limit: 2000000, used: 18000, remaining: 1982000, resetSeconds: 80000 } } } } } },
   { method: 'GET', path: '/v1/openapi.json', tag: 'Meta', auth: 'none', summary: 'This document.', responses: { 200: { description: 'OpenAPI 3.1.' } } },
 

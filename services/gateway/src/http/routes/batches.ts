@@ -96,7 +96,8 @@ async function checkItems(tenant: TenantScope, body: CreateBatchBody, maxFilesPe
   }
 }
 
-async function batchResource(tenant: TenantScope, batch: Batch): Promise<BatchResource> {
+/** A batch with its items' statuses, read from their messages. */
+export async function batchResource(tenant: TenantScope, batch: Batch): Promise<BatchResource> {
   const messages = await tenant.messages.firstOfChats(batch.chatIds);
   const byChat = new Map(messages.map((message) => [message.chatId, message]));
   const items: BatchItemResource[] = [];

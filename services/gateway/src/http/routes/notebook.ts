@@ -6,6 +6,7 @@ import type { ChatEventLog, KernelControl, SessionRegistry } from '@assay/events
 import type { JobQueues } from '@assay/queue';
 import { Router } from 'express';
 import { tenantOf } from '../auth';
+import type { OperationJournal } from '../operation-journal';
 import type { SessionLimit } from '../session-limit';
 import { parseBody, sendValid } from '../validate';
 
@@ -16,6 +17,8 @@ export interface NotebookRoutesOptions {
   /** Routes runs and restarts to the executor replica holding the chat's kernel. */
   sessions: SessionRegistry;
   sessionLimit: SessionLimit;
+  /** Where queued operations are remembered for `GET /v1/jobs/:id`. */
+  operations: OperationJournal;
 }
 
 /**
@@ -32,6 +35,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     const operationId = randomUUID();
     try {
       const replica = await options.sessions.ownerOf(scope.tenantId, chatId);
+      await options.operations.record(scope.tenantId, { id: operationId, chatId, kind: 'run', cellIds, createdAt: new Date().toISOString() });
       await options.queues.add('notebook', { op: 'run', tenantId: scope.tenantId, chatId, operationId, cellIds }, { replica });
     } catch (error) {
       await scope.cells.cancelIfQueued(cellIds).catch(() => undefined);
@@ -121,6 +125,7 @@ export function notebookRoutes(options: NotebookRoutesOptions): Router {
     await tenant.chats.get(chatId);
     const operationId = randomUUID();
     const replica = await options.sessions.ownerOf(tenant.tenantId, chatId);
+    await options.operations.record(tenant.tenantId, { id: operationId, chatId, kind: 'restart', cellIds: [], createdAt: new Date().toISOString() });
     await options.queues.add('notebook', { op: 'restart', tenantId: tenant.tenantId, chatId, operationId }, { replica });
     sendValid(res, NotebookOperationResource, { operationId, chatId, kind: 'restart', cellIds: [] }, 202);
   });
