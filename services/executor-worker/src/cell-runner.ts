@@ -43,8 +43,11 @@ export class CellRunner {
     // published only once the state they announce is stored, so a client that reacts to an
     // event (re-runs the cell, reads the notebook) sees that state.
     const [, workspaceBefore] = await Promise.all([scope.cells.markRunning(cell.id), this.options.artifacts.snapshot(session.slot.workspace)]);
-    await events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
-    let published: Promise<unknown> = Promise.resolve();
+    // The kernel starts while cell.started is on its way: outputs are chained after it, so they
+    // still arrive in order, and the cell does not wait a Redis round trip to begin.
+    let published: Promise<unknown> = events.publish({ type: 'cell.started', chatId, messageId, data: { cellId: cell.id } });
+    // Marked handled until it is awaited below (a failure must not crash the process meanwhile).
+    published.catch(() => undefined);
     const execution = await session.sandbox.runCode(cell.source, {
       timeoutMs: this.options.cellTimeoutMs,
       userExpressions: { variables: VARIABLES_EXPRESSION },
@@ -53,8 +56,8 @@ export class CellRunner {
       },
     });
     session.lastUsedAt = Date.now();
-    await published;
-    const notices = await this.options.artifacts.collect(workspaceBefore, { scope, chatId, messageId, cellId: cell.id, logger });
+    // Files are collected while the last outputs are published; their notes follow them.
+    const [, notices] = await Promise.all([published, this.options.artifacts.collect(workspaceBefore, { scope, chatId, messageId, cellId: cell.id, logger })]);
     for (const output of notices) {
       await events.publish({ type: 'cell.output', chatId, messageId, data: { cellId: cell.id, output } });
     }
